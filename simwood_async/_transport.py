@@ -1,0 +1,584 @@
+"""The httpx seam: build requests, send them, retry what is safe, translate every failure.
+
+This is the only module of the core that talks to httpx. API areas call `Transport.request`
+(or `Transport.stream`) with a path built by `path()`, and get back an `ApiResponse` whose body
+has been read, or one of the errors in `simwood_async.exceptions`.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote, urlsplit
+
+import anyio
+import attrs
+import httpx
+
+from simwood_async import _json
+from simwood_async._retry import RetryPolicy, parse_retry_after
+from simwood_async.exceptions import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    ClientError,
+    ConfigurationError,
+    ConnectError,
+    DeadlineExceededError,
+    DecodeError,
+    IncompleteBodyError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    RequestInfo,
+    RequestTimeoutError,
+    ResponseError,
+    ServerError,
+    SimwoodError,
+    StatusError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Mapping
+
+__all__ = ["ApiResponse", "Credentials", "Transport", "encode_params", "path"]
+
+logger = logging.getLogger("simwood_async")
+
+_STATUS_ERRORS: Final[dict[int, type[StatusError]]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitedError,
+}
+_FORBIDDEN_SEGMENTS: Final = frozenset({"", ".", ".."})
+_CONTROL: Final = frozenset(chr(i) for i in [*range(0x20), 0x7F])
+
+
+@attrs.frozen(repr=False)
+class Credentials:
+    """API credentials. The password never appears in `repr`, `str` or logs.
+
+    .. versionadded:: 0.1.0
+    """
+
+    username: str
+    password: str = attrs.field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r}, password='***')"
+
+    __str__ = __repr__
+
+    def header(self) -> str:
+        """The preemptive `Authorization` header value."""
+        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode("ascii")
+        return f"Basic {token}"
+
+
+def path(*segments: str | int) -> str:
+    """Join URL path segments, each validated and percent-encoded so none can escape its place.
+
+    Raises:
+        InvalidInputError: A segment is empty, `.` or `..`, or contains a control character.
+    """
+    parts = []
+    for segment in segments:
+        text = str(segment)
+        if text in _FORBIDDEN_SEGMENTS or not _CONTROL.isdisjoint(text):
+            raise InvalidInputError(f"invalid path segment {text!r}")
+        parts.append(quote(text, safe="-_.~"))
+    return "/".join(parts)
+
+
+def encode_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Encode query or form fields the way the API wants them.
+
+    Lists and tuples become `key[]` repeated (the brackets are mandatory even for one value);
+    None values are left out; everything else is sent as `str(value)`.
+    """
+    encoded: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            name = key if key.endswith("[]") else f"{key}[]"
+            encoded.extend((name, str(item)) for item in value)
+        elif isinstance(value, bool):
+            encoded.append((key, "1" if value else "0"))
+        else:
+            encoded.append((key, str(value)))
+    return encoded
+
+
+class ApiResponse:
+    """A response whose body has been read, with no httpx types in its interface.
+
+    Attributes:
+        status_code: The HTTP status.
+        headers: The response headers (case-insensitive mapping).
+        content: The whole body.
+        request: Which request this answers.
+    """
+
+    __slots__ = ("_json", "content", "headers", "request", "status_code")
+
+    def __init__(
+        self,
+        status_code: int,
+        headers: Mapping[str, str],
+        content: bytes,
+        request: RequestInfo,
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.request = request
+        self._json: Any = _UNSET
+
+    @property
+    def content_type(self) -> str:
+        """The media type, lower case, without parameters."""
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        """The body as text (UTF-8, undecodable bytes replaced)."""
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body decoded as JSON.
+
+        Raises:
+            DecodeError: The body is not JSON (an HTML error page, a truncated body, ...).
+        """
+        if self._json is _UNSET:
+            self._json = self._decode()
+        return self._json
+
+    def _decode(self) -> Any:
+        try:
+            return _json.loads(self.content)
+        except _json.JSONDecodeError as err:
+            head = self.content[:64].lstrip().lower()
+            if head.startswith((b"<!doctype html", b"<html")):
+                what = "an HTML page instead of JSON"
+            elif not self.content:
+                what = "an empty body instead of JSON"
+            else:
+                what = f"invalid JSON ({err})"
+            raise DecodeError(
+                f"the API returned {what}",
+                request=self.request,
+                status_code=self.status_code,
+                body=self.text,
+            ) from err
+
+
+_UNSET: Final = object()
+
+
+def _error_for(response: ApiResponse) -> ResponseError | None:
+    """The error a response stands for, or None if it is a success."""
+    status = response.status_code
+    errors: list[str] = []
+    body = response.content
+    # `{"success": false, "errors": [...]}` can come with any status: look before trusting it.
+    if body[:1] == b"{" and b'"success"' in body[:4096] and response.content_type != "text/csv":
+        try:
+            decoded = response.json()
+        except DecodeError:
+            decoded = None
+        if isinstance(decoded, dict) and decoded.get("success") is False:
+            raw = decoded.get("errors") or decoded.get("error") or []
+            errors = [str(e) for e in (raw if isinstance(raw, list) else [raw])]
+            if status < 400:  # noqa: PLR2004
+                return ApiError(
+                    "the API reported failure: " + ("; ".join(errors) or "no reason given"),
+                    request=response.request,
+                    status_code=status,
+                    body=response.text,
+                    errors=errors,
+                )
+    if status < 400:  # noqa: PLR2004
+        return None
+    cls = _STATUS_ERRORS.get(status)
+    if cls is None:
+        cls = ServerError if status >= 500 else ClientError  # noqa: PLR2004
+    detail = "; ".join(errors) if errors else _reason(status)
+    message = f"HTTP {status}: {detail}"
+    kwargs: dict[str, Any] = {
+        "request": response.request,
+        "status_code": status,
+        "body": response.text,
+        "errors": errors,
+    }
+    if cls is RateLimitedError:
+        return RateLimitedError(
+            message, retry_after=parse_retry_after(response.headers.get("retry-after")), **kwargs
+        )
+    return cls(message, **kwargs)
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus  # noqa: PLC0415 - only on the error path
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "error"
+
+
+def _retryable(err: SimwoodError, policy: RetryPolicy) -> bool:
+    if isinstance(err, StatusError):
+        return err.status_code in policy.retry_statuses
+    return isinstance(err, (ConnectError, RequestTimeoutError, IncompleteBodyError))
+
+
+@attrs.define
+class _Shared:
+    """State shared by a transport and every `with_options` copy of it."""
+
+    http: httpx.AsyncClient
+    owns_http: bool
+    max_concurrency: int
+    limiter: anyio.CapacityLimiter | None = None
+
+    def get_limiter(self) -> anyio.CapacityLimiter:
+        # Created lazily: a CapacityLimiter needs a running event loop.
+        if self.limiter is None:
+            self.limiter = anyio.CapacityLimiter(self.max_concurrency)
+        return self.limiter
+
+
+class Transport:
+    """Sends requests for the API areas. Created by `SimwoodClient`; not public API."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        credentials: Credentials | None,
+        account: str | None,
+        retry: RetryPolicy,
+        deadline: float | None = None,
+        timeout: httpx.Timeout | None = None,
+        max_concurrency: int = 100,
+        owns_http: bool = True,
+        shared: _Shared | None = None,
+    ) -> None:
+        self._shared = shared or _Shared(http, owns_http, max_concurrency)
+        self._http = http
+        self.base_url = base_url
+        self._base_path = urlsplit(base_url).path
+        self.credentials = credentials
+        self._auth_header = credentials.header() if credentials else None
+        self._account = account
+        self.retry = retry
+        self.deadline = deadline
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"<Transport {self.base_url} account={self._account!r}>"
+
+    def with_options(self, **changes: Any) -> Transport:
+        """A copy with other call options, sharing the connection pool and limiter."""
+        options: dict[str, Any] = {
+            "base_url": self.base_url,
+            "credentials": self.credentials,
+            "account": self._account,
+            "retry": self.retry,
+            "deadline": self.deadline,
+            "timeout": self.timeout,
+        }
+        options.update(changes)
+        return Transport(self._http, shared=self._shared, **options)
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The underlying httpx client."""
+        return self._http
+
+    @property
+    def account(self) -> str:
+        """The configured account id.
+
+        Raises:
+            ConfigurationError: No account was configured.
+        """
+        if self._account is None:
+            raise ConfigurationError(
+                "no Simwood account configured: pass account=... or set SIMWOOD_ACCOUNT"
+            )
+        return self._account
+
+    async def aclose(self) -> None:
+        """Close the httpx client if we created it."""
+        if self._shared.owns_http:
+            await self._http.aclose()
+
+    def _build(
+        self,
+        method: str,
+        url_path: str,
+        *,
+        params: Mapping[str, Any] | None,
+        data: Mapping[str, Any] | None,
+        json: Any,
+        files: Any,
+        auth: bool,
+    ) -> httpx.Request:
+        headers = {}
+        if auth:
+            if self._auth_header is None:
+                raise ConfigurationError(
+                    "no Simwood credentials configured: pass username= and password= "
+                    "or set SIMWOOD_API_USER and SIMWOOD_API_PASSWORD"
+                )
+            headers["Authorization"] = self._auth_header
+        content = None
+        if json is not None:
+            content = _json.dumps(json)
+            headers["Content-Type"] = "application/json"
+        extensions = {"timeout": self.timeout.as_dict()} if self.timeout is not None else None
+        return httpx.Request(
+            method,
+            self.base_url + url_path,
+            params=encode_params(params) if params else None,  # type: ignore[arg-type]
+            data=encode_params(data) if data else None,  # type: ignore[arg-type]
+            content=content,
+            files=files,
+            headers=headers,
+            extensions=extensions,
+        )
+
+    async def request(
+        self,
+        method: str,
+        url_path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        json: Any = None,
+        files: Any = None,
+        retry: bool,
+        auth: bool = True,
+    ) -> ApiResponse:
+        """Send a request, retrying per the policy if `retry` is true, and read the body.
+
+        Args:
+            method: HTTP method.
+            url_path: Path relative to the base URL, built with `path()`.
+            params: Query parameters (lists become `key[]`).
+            data: Form fields (lists become `key[]`).
+            json: A JSON body.
+            files: Multipart files, as httpx takes them.
+            retry: Whether the operation is safe to repeat.
+            auth: Send the credentials (the tools endpoints need none).
+
+        Returns:
+            The response, with its body read and its status a success.
+
+        Raises:
+            SimwoodError: A subclass saying what went wrong.
+        """
+        policy = self.retry
+        attempts = policy.attempts if retry else 1
+        deadline_at = policy.clock() + self.deadline if self.deadline is not None else None
+        info = RequestInfo(method, self._base_path + url_path)
+        attempt = 0
+        challenged = False
+        while True:
+            request = self._build(
+                method, url_path, params=params, data=data, json=json, files=files, auth=auth
+            )
+            try:
+                response = await self._attempt(request, info, attempt, deadline_at)
+                if (
+                    response.status_code == 401  # noqa: PLR2004
+                    and not auth
+                    and not challenged
+                    and self._auth_header is not None
+                    and "basic" in response.headers.get("www-authenticate", "").lower()
+                ):
+                    # The documented challenge flow: answer it once with the credentials.
+                    auth = challenged = True
+                    continue
+                error = _error_for(response)
+                if error is None:
+                    return response
+                raise error
+            except SimwoodError as err:
+                attempt += 1
+                if not retry or attempt >= attempts or not _retryable(err, policy):
+                    raise
+                retry_after = err.retry_after if isinstance(err, RateLimitedError) else None
+                if retry_after is not None and retry_after > policy.max_retry_after:
+                    raise
+                wait = policy.backoff(attempt - 1, retry_after)
+                if deadline_at is not None and policy.clock() + wait >= deadline_at:
+                    # Sleeping would pass the deadline: report the real failure now.
+                    raise
+                logger.debug(
+                    "retrying %s in %.2f s (attempt %d of %d) after: %s",
+                    info,
+                    wait,
+                    attempt + 1,
+                    attempts,
+                    err,
+                )
+                await policy.sleep(wait)
+
+    async def _attempt(
+        self,
+        request: httpx.Request,
+        info: RequestInfo,
+        attempt: int,
+        deadline_at: float | None,
+    ) -> ApiResponse:
+        started = time.perf_counter()
+        if deadline_at is None:
+            response = await self._send(request, info)
+        else:
+            remaining = deadline_at - self.retry.clock()
+            if remaining <= 0:
+                raise DeadlineExceededError("the call's deadline has passed", request=info)
+            try:
+                with anyio.fail_after(remaining):
+                    response = await self._send(request, info)
+            except TimeoutError as err:
+                raise DeadlineExceededError(
+                    f"the call's deadline passed during attempt {attempt + 1}", request=info
+                ) from err
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "%s -> %d (%.1f ms, attempt %d)",
+                info,
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+                attempt + 1,
+            )
+        return response
+
+    async def _send(self, request: httpx.Request, info: RequestInfo) -> ApiResponse:
+        async with self._shared.get_limiter():
+            try:
+                response = await self._http.send(request, stream=True)
+            except httpx.TimeoutException as err:
+                raise RequestTimeoutError(f"timed out: {type(err).__name__}", request=info) from err
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as err:
+                raise ConnectError(
+                    f"connection failed: {type(err).__name__}", request=info
+                ) from err
+            try:
+                content = await response.aread()
+            except httpx.TimeoutException as err:
+                raise RequestTimeoutError("timed out while reading the body", request=info) from err
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as err:
+                raise IncompleteBodyError(
+                    f"the connection broke mid-body: {type(err).__name__}", request=info
+                ) from err
+            finally:
+                await response.aclose()
+        return ApiResponse(response.status_code, response.headers, content, info)
+
+    @asynccontextmanager
+    async def stream(
+        self, method: str, url_path: str, *, params: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[ByteStream]:
+        """Open a streamed response (no retries once the body has started).
+
+        Yields:
+            The body, to iterate in chunks.
+
+        Raises:
+            SimwoodError: The request failed or the status is an error.
+        """
+        info = RequestInfo(method, self._base_path + url_path)
+        request = self._build(
+            method, url_path, params=params, data=None, json=None, files=None, auth=True
+        )
+        async with self._shared.get_limiter():
+            try:
+                response = await self._http.send(request, stream=True)
+            except httpx.TimeoutException as err:
+                raise RequestTimeoutError(f"timed out: {type(err).__name__}", request=info) from err
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as err:
+                raise ConnectError(
+                    f"connection failed: {type(err).__name__}", request=info
+                ) from err
+            try:
+                if response.status_code >= 400:  # noqa: PLR2004
+                    content = await response.aread()
+                    error = _error_for(
+                        ApiResponse(response.status_code, response.headers, content, info)
+                    )
+                    if error is not None:
+                        raise error
+                yield ByteStream(response, info)
+            finally:
+                await response.aclose()
+
+
+class ByteStream:
+    """A streamed body whose read errors are translated into the SDK's."""
+
+    __slots__ = ("_response", "request")
+
+    def __init__(self, response: httpx.Response, request: RequestInfo) -> None:
+        self._response = response
+        self.request = request
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+        return self._response.status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The response headers."""
+        return self._response.headers
+
+    async def iter_bytes(self, chunk_size: int = 65536) -> AsyncIterator[bytes]:
+        """Yield the body in chunks.
+
+        Raises:
+            IncompleteBodyError: The connection broke mid-body.
+        """
+        try:
+            async for chunk in self._response.aiter_bytes(chunk_size):
+                yield chunk
+        except httpx.TimeoutException as err:
+            raise RequestTimeoutError(
+                "timed out while reading the body", request=self.request
+            ) from err
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as err:
+            raise IncompleteBodyError(
+                f"the connection broke mid-body: {type(err).__name__}", request=self.request
+            ) from err
+
+
+def validate_base_url(url: str, *, allow_insecure_http: bool) -> str:
+    """Check and normalise the base URL (trailing slash; https unless loopback or opted in).
+
+    Raises:
+        ConfigurationError: The URL is unusable or unsafe.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"base_url must be an http(s) URL, got {url!r}")
+    if parts.username or parts.password:
+        raise ConfigurationError("base_url must not contain credentials; pass them separately")
+    loopback = parts.hostname in ("localhost", "::1") or parts.hostname.startswith("127.")
+    if parts.scheme == "http" and not (loopback or allow_insecure_http):
+        raise ConfigurationError(
+            "plain http is only allowed for loopback hosts; pass allow_insecure_http=True "
+            "to send credentials unencrypted"
+        )
+    return url if url.endswith("/") else url + "/"

@@ -1,0 +1,181 @@
+"""Account endpoints (`/v3/accounts/{ACCOUNT}/...`): type, invoices, prepay."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+
+import anyio
+
+from simwood_async._area import Area, single, unwrap
+from simwood_async._transport import path
+from simwood_async._validate import amount, one_of, plain_id
+from simwood_async.accounts._models import (
+    AccountType,
+    Balance,
+    BalanceAlert,
+    InvoiceList,
+    LockedBalance,
+)
+from simwood_async.exceptions import DecodeError
+
+if TYPE_CHECKING:
+    from simwood_async._transport import ApiResponse
+
+__all__ = ["AccountsApi"]
+
+InvoiceStatus = Literal["all", "paid", "unpaid"]
+_LATEST = (1, 10)
+
+
+class AccountsApi(Area):
+    """`client.accounts`: account type, credit invoices and the prepay balance.
+
+    .. versionadded:: 0.1.0
+    """
+
+    __slots__ = ()
+
+    def _path(self, *segments: str | int) -> str:
+        return path("accounts", self._t.account, *segments)
+
+    async def _get(self, *segments: str | int) -> ApiResponse:
+        return await self._t.request("GET", self._path(*segments), retry=True)
+
+    async def account_type(self) -> AccountType:
+        """The account's type and its number, channel and prepay limits."""
+        response = await self._get("type")
+        return self._decode(response, AccountType, unwrap(response.json()))
+
+    async def invoices(self, status: InvoiceStatus = "all") -> InvoiceList:
+        """Credit-account invoices.
+
+        Args:
+            status: `all`, `paid` or `unpaid`.
+        """
+        one_of("status", status, ("all", "paid", "unpaid"))
+        response = await self._get("credit", "invoices", status)
+        return self._decode(response, InvoiceList, unwrap(response.json()))
+
+    async def invoice_pdf(
+        self,
+        invoice_number: str,
+        destination: str | os.PathLike[str] | BinaryIO | None = None,
+    ) -> bytes | int:
+        """Download an invoice as PDF, streaming it.
+
+        Args:
+            invoice_number: The invoice, e.g. `I3010999999`.
+            destination: A path or a binary file to stream into; None to return the bytes.
+
+        Returns:
+            The PDF bytes, or the number of bytes written to `destination`.
+
+        Raises:
+            DecodeError: The body is not a PDF.
+        """
+        number = plain_id(invoice_number, name="invoice_number")
+        url = self._path("credit", "invoices", f"{number}.pdf")
+        async with self._t.stream("GET", url) as body:
+            if isinstance(destination, (str, os.PathLike)):
+                async with await anyio.open_file(destination, "wb") as out:
+                    written = 0
+                    async for chunk in body.iter_bytes():
+                        written = self._check_pdf(written, chunk, body)
+                        await out.write(chunk)
+                    return written
+            chunks: list[bytes] = []
+            written = 0
+            async for chunk in body.iter_bytes():
+                written = self._check_pdf(written, chunk, body)
+                if destination is None:
+                    chunks.append(chunk)
+                else:
+                    destination.write(chunk)
+            return b"".join(chunks) if destination is None else written
+
+    @staticmethod
+    def _check_pdf(written: int, chunk: bytes, body: Any) -> int:
+        if written == 0 and chunk and not chunk.startswith(b"%PDF"):
+            raise DecodeError(
+                "the API did not return a PDF",
+                request=body.request,
+                status_code=body.status_code,
+                body=chunk[:200].decode("utf-8", "replace"),
+            )
+        return written + len(chunk)
+
+    async def prepay_balance(self) -> Balance:
+        """The prepay balance."""
+        response = await self._get("prepay", "balance")
+        return self._decode(response, Balance, single(response.json()))
+
+    async def balance_alert(self) -> BalanceAlert:
+        """The low-balance alert threshold."""
+        response = await self._get("prepay", "balance", "alert")
+        return self._decode(response, BalanceAlert, single(response.json()))
+
+    async def set_balance_alert(self, alert_balance: Decimal | int | str) -> BalanceAlert:
+        """Set the low-balance alert threshold (at most one alert is sent per day)."""
+        value = amount(alert_balance, name="alert_balance", minimum=Decimal(0))
+        response = await self._t.request(
+            "PUT",
+            self._path("prepay", "balance", "alert"),
+            data={"alert_balance": value},
+            retry=True,  # setting a value is idempotent
+        )
+        return self._decode(response, BalanceAlert, single(response.json()))
+
+    async def locked_balance(self) -> LockedBalance:
+        """How much of the balance is locked."""
+        response = await self._get("prepay", "balance", "locked")
+        return self._decode(response, LockedBalance, single(response.json()))
+
+    async def lock_balance(self, balance: Decimal | int | str) -> LockedBalance:
+        """Lock (reserve) this much of the prepay balance."""
+        value = amount(balance, name="balance", minimum=Decimal(0))
+        response = await self._t.request(
+            "PUT", self._path("prepay", "balance", "locked"), data={"balance": value}, retry=True
+        )
+        return self._decode(response, LockedBalance, single(response.json()))
+
+    async def unlock_balance(self) -> None:
+        """Remove the balance lock."""
+        await self._t.request("DELETE", self._path("prepay", "balance", "locked"), retry=True)
+
+    async def prepayments(self, latest: Literal[1, 10] | None = None) -> list[dict[str, Any]]:
+        """Prepayments made: all, or the latest 1 or 10 (the API documents no row shape).
+
+        Args:
+            latest: 1 or 10 for the latest prepayments; None for all.
+        """
+        return await self._history("prepayments", latest)
+
+    async def transfers(self, latest: Literal[1, 10] | None = None) -> list[dict[str, Any]]:
+        """Balance transfers: all, or the latest 1 or 10 (the API documents no row shape).
+
+        Args:
+            latest: 1 or 10 for the latest transfers; None for all.
+        """
+        return await self._history("transfers", latest)
+
+    async def _history(self, kind: str, latest: int | None) -> list[dict[str, Any]]:
+        if latest is None:
+            response = await self._get("prepay", kind, "all")
+        else:
+            one_of("latest", latest, _LATEST)
+            response = await self._get("prepay", kind, "latest", latest)
+        data = unwrap(response.json())
+        if isinstance(data, dict):
+            data = (
+                list(data.values()) if all(isinstance(v, dict) for v in data.values()) else [data]
+            )
+        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+            raise DecodeError(
+                f"expected a list of {kind}",
+                request=response.request,
+                status_code=response.status_code,
+                body=response.text,
+            )
+        return data

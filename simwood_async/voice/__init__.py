@@ -1,0 +1,27 @@
+"""Voice: channel limits, channel statistics, calls in progress (and CDRs)."""
+
+from __future__ import annotations
+
+from simwood_async.voice._api import VoiceApi
+from simwood_async.voice._models import (
+    CallInProgress,
+    ChannelCount,
+    CountryCalls,
+    DestinationCalls,
+    DynamicLimits,
+    InProgressSummary,
+    LimitsUpdate,
+    VoiceLimits,
+)
+
+__all__ = [
+    "CallInProgress",
+    "ChannelCount",
+    "CountryCalls",
+    "DestinationCalls",
+    "DynamicLimits",
+    "InProgressSummary",
+    "LimitsUpdate",
+    "VoiceApi",
+    "VoiceLimits",
+]
