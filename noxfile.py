@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 import nox
 
@@ -10,14 +10,14 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "typing", "tests"]
 
+PATHS = ("simwood_async", "tests", "benchmarks", "examples", "noxfile.py")
+
 
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.8")
-    session.run("ruff", "check", "simwood_async", "tests", "benchmarks", "examples", "noxfile.py")
-    session.run(
-        "ruff", "format", "--check", "simwood_async", "tests", "benchmarks", "examples", "noxfile.py"
-    )
+    session.run("ruff", "check", *PATHS)
+    session.run("ruff", "format", "--check", *PATHS)
 
 
 @nox.session
@@ -46,8 +46,6 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     session.install("-e", ".[bench]")
-    names = session.posargs or sorted(
-        f[:-3] for f in os.listdir("benchmarks") if f.startswith("bench_") and f.endswith(".py")
-    )
+    names = session.posargs or sorted(p.stem for p in Path("benchmarks").glob("bench_*.py"))
     for name in names:
         session.run("python", f"benchmarks/{name}.py")
