@@ -42,9 +42,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def example(method: str, path: str, index: int = 0, kind: str = "response") -> Any:
     """The `index`-th documented example payload for an endpoint (from the API docs)."""
     found = [
-        e
-        for e in EXAMPLES
-        if e["method"] == method and e["path"] == path and e["kind"] == kind
+        e for e in EXAMPLES if e["method"] == method and e["path"] == path and e["kind"] == kind
     ]
     entry = found[index]
     return entry["json"] if entry["json"] is not None else entry["raw"]
