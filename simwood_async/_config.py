@@ -43,7 +43,7 @@ def resolve_credentials(
         raise ConfigurationError(
             f"the API {missing} is missing (set both {ENV_USER} and {ENV_PASSWORD}, or neither)"
         )
-    if account_text is not None and not account_text.isalnum():
+    if account_text is not None and not (account_text.isascii() and account_text.isalnum()):
         raise ConfigurationError(f"account must be an account id such as '930000', got {account!r}")
     credentials = Credentials(username, password) if username and password else None
     return credentials, account_text

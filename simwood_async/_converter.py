@@ -95,7 +95,11 @@ def parse_wire_datetime(value: object, zone: dt.tzinfo) -> dt.datetime | None:
     try:
         parsed = dt.datetime.strptime(value, _WIRE_FORMAT)  # noqa: DTZ007 - zone set below
     except ValueError:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as err:
+            # Name the value: the docs' own samples contain dates such as 2014-02-30.
+            raise ValueError(f"invalid date and time {value!r}: {err}") from err
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
 
@@ -156,7 +160,10 @@ def _structure_date(value: object, _: type) -> dt.date:
         return value
     if not isinstance(value, str):
         raise TypeError(f"expected a 'YYYY-MM-DD' string, got {value!r}")
-    return dt.date.fromisoformat(value[:10])
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError as err:
+        raise ValueError(f"invalid date {value!r}: {err}") from err
 
 
 def _zoned(zone: dt.tzinfo) -> Callable[[object, type], dt.datetime]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
@@ -86,8 +87,15 @@ class RetryPolicy:
         return wait
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a `Retry-After` header (delta-seconds or an HTTP date), or None."""
+def parse_retry_after(
+    value: str | None, *, now: Callable[[], dt.datetime] | None = None
+) -> float | None:
+    """Seconds from a `Retry-After` header (delta-seconds or an HTTP date), or None.
+
+    Args:
+        value: The header value.
+        now: The current UTC time, for an HTTP date (injectable for tests).
+    """
     if not value:
         return None
     value = value.strip()
@@ -99,6 +107,7 @@ def parse_retry_after(value: str | None) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    import datetime as dt  # noqa: PLC0415 - rare path
-
-    return max(0.0, (when - dt.datetime.now(tz=dt.timezone.utc)).total_seconds())
+    if when.tzinfo is None:  # `-0000` means UTC with no zone information
+        when = when.replace(tzinfo=dt.timezone.utc)
+    current = now() if now is not None else dt.datetime.now(tz=dt.timezone.utc)
+    return max(0.0, (when - current).total_seconds())

@@ -8,11 +8,13 @@ has been read, or one of the errors in `simwood_async.exceptions`.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import logging
 import time
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import anyio
 import attrs
@@ -96,11 +98,20 @@ def path(*segments: str | int) -> str:
     return "/".join(parts)
 
 
+def _field_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, Decimal):
+        return format(value, "f")  # `str()` can give `1E+2`, which the API would not parse
+    return str(value)
+
+
 def encode_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Encode query or form fields the way the API wants them.
 
     Lists and tuples become `key[]` repeated (the brackets are mandatory even for one value);
-    None values are left out; everything else is sent as `str(value)`.
+    None values are left out; booleans are `1`/`0`; Decimals are plain digits (no exponent);
+    everything else is sent as `str(value)`.
     """
     encoded: list[tuple[str, str]] = []
     for key, value in params.items():
@@ -108,11 +119,9 @@ def encode_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
             continue
         if isinstance(value, (list, tuple)):
             name = key if key.endswith("[]") else f"{key}[]"
-            encoded.extend((name, str(item)) for item in value)
-        elif isinstance(value, bool):
-            encoded.append((key, "1" if value else "0"))
+            encoded.extend((name, _field_text(item)) for item in value)
         else:
-            encoded.append((key, str(value)))
+            encoded.append((key, _field_text(value)))
     return encoded
 
 
@@ -189,7 +198,11 @@ def _error_for(response: ApiResponse) -> ResponseError | None:
     errors: list[str] = []
     body = response.content
     # `{"success": false, "errors": [...]}` can come with any status: look before trusting it.
-    if body[:1] == b"{" and b'"success"' in body[:4096] and response.content_type != "text/csv":
+    if (
+        body[:64].lstrip()[:1] == b"{"
+        and b'"success"' in body[:4096]
+        and response.content_type != "text/csv"
+    ):
         try:
             decoded = response.json()
         except DecodeError:
@@ -235,6 +248,8 @@ def _reason(status: int) -> str:
 
 
 def _retryable(err: SimwoodError, policy: RetryPolicy) -> bool:
+    if isinstance(err, DeadlineExceededError):
+        return False  # the call's time is up: another attempt cannot finish in time
     if isinstance(err, StatusError):
         return err.status_code in policy.retry_statuses
     return isinstance(err, (ConnectError, RequestTimeoutError, IncompleteBodyError))
@@ -273,6 +288,8 @@ class Transport:
         owns_http: bool = True,
         shared: _Shared | None = None,
     ) -> None:
+        # Only the transport that created the shared state may close the pool, never a view.
+        self._is_root = shared is None
         self._shared = shared or _Shared(http, owns_http, max_concurrency)
         self._http = http
         self.base_url = base_url
@@ -319,8 +336,8 @@ class Transport:
         return self._account
 
     async def aclose(self) -> None:
-        """Close the httpx client if we created it."""
-        if self._shared.owns_http:
+        """Close the httpx client if we created it (a `with_options` view never does)."""
+        if self._is_root and self._shared.owns_http:
             await self._http.aclose()
 
     def _build(
@@ -331,6 +348,7 @@ class Transport:
         params: Mapping[str, Any] | None,
         data: Mapping[str, Any] | None,
         json: Any,
+        payload: Any,
         files: Any,
         auth: bool,
     ) -> httpx.Request:
@@ -342,16 +360,30 @@ class Transport:
                     "or set SIMWOOD_API_USER and SIMWOOD_API_PASSWORD"
                 )
             headers["Authorization"] = self._auth_header
-        content = None
+        content: bytes | None = None
+        form: dict[str, list[str]] | None = None
+        fields = encode_params(data) if data else []
+        if payload is not None:
+            # The API's fallback for JSON where a JSON body is impossible: a form variable.
+            fields.append(("payload", _json.dumps(payload).decode()))
         if json is not None:
+            if fields or files:
+                raise TypeError("a request has either a JSON body or form fields, not both")
             content = _json.dumps(json)
             headers["Content-Type"] = "application/json"
+        elif files:
+            form = {}
+            for key, value in fields:
+                form.setdefault(key, []).append(value)
+        elif fields:
+            content = urlencode(fields).encode("ascii")
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         extensions = {"timeout": self.timeout.as_dict()} if self.timeout is not None else None
         return httpx.Request(
             method,
             self.base_url + url_path,
             params=encode_params(params) if params else None,  # type: ignore[arg-type]
-            data=encode_params(data) if data else None,  # type: ignore[arg-type]
+            data=form,
             content=content,
             files=files,
             headers=headers,
@@ -366,6 +398,7 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, Any] | None = None,
         json: Any = None,
+        payload: Any = None,
         files: Any = None,
         retry: bool,
         auth: bool = True,
@@ -378,7 +411,8 @@ class Transport:
             params: Query parameters (lists become `key[]`).
             data: Form fields (lists become `key[]`).
             json: A JSON body.
-            files: Multipart files, as httpx takes them.
+            payload: JSON sent as the form variable `payload` (with any `data` fields).
+            files: Multipart files, as httpx takes them (`data` fields go in the same body).
             retry: Whether the operation is safe to repeat.
             auth: Send the credentials (the tools endpoints need none).
 
@@ -396,7 +430,14 @@ class Transport:
         challenged = False
         while True:
             request = self._build(
-                method, url_path, params=params, data=data, json=json, files=files, auth=auth
+                method,
+                url_path,
+                params=params,
+                data=data,
+                json=json,
+                payload=payload,
+                files=files,
+                auth=auth,
             )
             try:
                 response = await self._attempt(request, info, attempt, deadline_at)
@@ -443,19 +484,30 @@ class Transport:
         deadline_at: float | None,
     ) -> ApiResponse:
         started = time.perf_counter()
-        if deadline_at is None:
-            response = await self._send(request, info)
-        else:
-            remaining = deadline_at - self.retry.clock()
-            if remaining <= 0:
-                raise DeadlineExceededError("the call's deadline has passed", request=info)
-            try:
-                with anyio.fail_after(remaining):
-                    response = await self._send(request, info)
-            except TimeoutError as err:
-                raise DeadlineExceededError(
-                    f"the call's deadline passed during attempt {attempt + 1}", request=info
-                ) from err
+        try:
+            if deadline_at is None:
+                response = await self._send(request, info)
+            else:
+                remaining = deadline_at - self.retry.clock()
+                if remaining <= 0:
+                    raise DeadlineExceededError("the call's deadline has passed", request=info)
+                try:
+                    with anyio.fail_after(remaining):
+                        response = await self._send(request, info)
+                except TimeoutError as err:
+                    raise DeadlineExceededError(
+                        f"the call's deadline passed during attempt {attempt + 1}", request=info
+                    ) from err
+        except SimwoodError as err:
+            # Still one line per request when no response came back.
+            logger.info(
+                "%s -> %s (%.1f ms, attempt %d)",
+                info,
+                type(err).__name__,
+                (time.perf_counter() - started) * 1000,
+                attempt + 1,
+            )
+            raise
         if logger.isEnabledFor(logging.INFO):
             logger.info(
                 "%s -> %d (%.1f ms, attempt %d)",
@@ -502,17 +554,33 @@ class Transport:
         """
         info = RequestInfo(method, self._base_path + url_path)
         request = self._build(
-            method, url_path, params=params, data=None, json=None, files=None, auth=True
+            method,
+            url_path,
+            params=params,
+            data=None,
+            json=None,
+            payload=None,
+            files=None,
+            auth=True,
         )
         async with self._shared.get_limiter():
+            started = time.perf_counter()
             try:
                 response = await self._http.send(request, stream=True)
             except httpx.TimeoutException as err:
+                logger.info("%s -> %s (streamed)", info, type(err).__name__)
                 raise RequestTimeoutError(f"timed out: {type(err).__name__}", request=info) from err
             except (httpx.NetworkError, httpx.RemoteProtocolError) as err:
+                logger.info("%s -> %s (streamed)", info, type(err).__name__)
                 raise ConnectError(
                     f"connection failed: {type(err).__name__}", request=info
                 ) from err
+            logger.info(
+                "%s -> %d (%.1f ms to headers, streamed)",
+                info,
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+            )
             try:
                 if response.status_code >= 400:  # noqa: PLR2004
                     content = await response.aread()
@@ -564,6 +632,16 @@ class ByteStream:
             ) from err
 
 
+def _is_loopback(host: str) -> bool:
+    # A name such as `127.example.com` is not loopback: only literal addresses and localhost.
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def validate_base_url(url: str, *, allow_insecure_http: bool) -> str:
     """Check and normalise the base URL (trailing slash; https unless loopback or opted in).
 
@@ -571,11 +649,14 @@ def validate_base_url(url: str, *, allow_insecure_http: bool) -> str:
         ConfigurationError: The URL is unusable or unsafe.
     """
     parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        # Checked first, and the URL is not quoted: it holds a secret.
+        raise ConfigurationError("base_url must not contain credentials; pass them separately")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(f"base_url must be an http(s) URL, got {url!r}")
-    if parts.username or parts.password:
-        raise ConfigurationError("base_url must not contain credentials; pass them separately")
-    loopback = parts.hostname in ("localhost", "::1") or parts.hostname.startswith("127.")
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"base_url must not have a query or fragment, got {url!r}")
+    loopback = _is_loopback(parts.hostname)
     if parts.scheme == "http" and not (loopback or allow_insecure_http):
         raise ConfigurationError(
             "plain http is only allowed for loopback hosts; pass allow_insecure_http=True "

@@ -22,7 +22,10 @@ _PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}")
 
 def one_of(name: str, value: T, allowed: Collection[T]) -> T:
     """Check that `value` is one of `allowed` (enumerated path segments are strict)."""
-    if value not in allowed:
+    # `True == 1`: without the type check, `latest=True` would pass as 1 and be sent as "True".
+    if value not in allowed or (
+        isinstance(value, bool) and not any(isinstance(a, bool) for a in allowed)
+    ):
         choices = ", ".join(repr(a) for a in allowed)
         raise InvalidInputError(f"{name} must be one of {choices}; got {value!r}")
     return value

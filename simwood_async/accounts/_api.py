@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, overload
 
 import anyio
 
@@ -21,7 +21,7 @@ from simwood_async.accounts._models import (
 from simwood_async.exceptions import DecodeError
 
 if TYPE_CHECKING:
-    from simwood_async._transport import ApiResponse
+    from simwood_async._transport import ApiResponse, ByteStream
 
 __all__ = ["AccountsApi"]
 
@@ -58,12 +58,23 @@ class AccountsApi(Area):
         response = await self._get("credit", "invoices", status)
         return self._decode(response, InvoiceList, unwrap(response.json()))
 
+    @overload
+    async def invoice_pdf(self, invoice_number: str, destination: None = None) -> bytes: ...
+
+    @overload
+    async def invoice_pdf(
+        self, invoice_number: str, destination: str | os.PathLike[str] | BinaryIO
+    ) -> int: ...
+
     async def invoice_pdf(
         self,
         invoice_number: str,
         destination: str | os.PathLike[str] | BinaryIO | None = None,
     ) -> bytes | int:
         """Download an invoice as PDF, streaming it.
+
+        A path is written through a `.part` file renamed into place at the end, so it never
+        holds a partial or non-PDF body.
 
         Args:
             invoice_number: The invoice, e.g. `I3010999999`.
@@ -74,37 +85,23 @@ class AccountsApi(Area):
 
         Raises:
             DecodeError: The body is not a PDF.
+            IncompleteBodyError: The connection broke mid-body.
         """
         number = plain_id(invoice_number, name="invoice_number")
         url = self._path("credit", "invoices", f"{number}.pdf")
         async with self._t.stream("GET", url) as body:
             if isinstance(destination, (str, os.PathLike)):
-                async with await anyio.open_file(destination, "wb") as out:
-                    written = 0
-                    async for chunk in body.iter_bytes():
-                        written = self._check_pdf(written, chunk, body)
-                        await out.write(chunk)
-                    return written
+                return await _pdf_to_path(body, anyio.Path(destination))
             chunks: list[bytes] = []
             written = 0
             async for chunk in body.iter_bytes():
-                written = self._check_pdf(written, chunk, body)
+                written = _check_pdf(written, chunk, body)
                 if destination is None:
                     chunks.append(chunk)
                 else:
                     destination.write(chunk)
+            _check_pdf_end(written, body)
             return b"".join(chunks) if destination is None else written
-
-    @staticmethod
-    def _check_pdf(written: int, chunk: bytes, body: Any) -> int:
-        if written == 0 and chunk and not chunk.startswith(b"%PDF"):
-            raise DecodeError(
-                "the API did not return a PDF",
-                request=body.request,
-                status_code=body.status_code,
-                body=chunk[:200].decode("utf-8", "replace"),
-            )
-        return written + len(chunk)
 
     async def prepay_balance(self) -> Balance:
         """The prepay balance."""
@@ -179,3 +176,40 @@ class AccountsApi(Area):
                 body=response.text,
             )
         return data
+
+
+async def _pdf_to_path(body: ByteStream, target: anyio.Path) -> int:
+    part = target.with_name(target.name + ".part")
+    written = 0
+    try:
+        async with await part.open("wb") as out:
+            async for chunk in body.iter_bytes():
+                written = _check_pdf(written, chunk, body)
+                await out.write(chunk)
+        _check_pdf_end(written, body)
+        await part.replace(target)
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await part.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def _check_pdf(written: int, chunk: bytes, body: ByteStream) -> int:
+    if written == 0 and chunk and not chunk.startswith(b"%PDF"):
+        raise DecodeError(
+            "the API did not return a PDF",
+            request=body.request,
+            status_code=body.status_code,
+            body=chunk[:200].decode("utf-8", "replace"),
+        )
+    return written + len(chunk)
+
+
+def _check_pdf_end(written: int, body: ByteStream) -> None:
+    if written == 0:
+        raise DecodeError(
+            "the API returned an empty body instead of a PDF",
+            request=body.request,
+            status_code=body.status_code,
+        )
