@@ -32,11 +32,16 @@ def anyio_backend(request: pytest.FixtureRequest) -> Any:
     return request.param
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every coroutine test for anyio's plugin."""
-    for item in items:
-        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.function):
-            item.add_marker(pytest.mark.anyio)
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """Mark every coroutine test for anyio's plugin, at collection time.
+
+    Marking later (in `pytest_collection_modifyitems`) makes anyio rebuild each item's
+    parameters and lose the test's own `parametrize` values; marking here lets its
+    `anyio_backend` parametrization combine with them.
+    """
+    if inspect.iscoroutinefunction(obj) and name.startswith("test"):
+        pytest.mark.anyio(obj)
 
 
 def example(method: str, path: str, index: int = 0, kind: str = "response") -> Any:
@@ -77,17 +82,22 @@ def router() -> respx.Router:
     return respx.Router(base_url=BASE_URL, assert_all_called=False)
 
 
+def make_client(router: respx.Router, fake_time: SleepRecorder, **overrides: Any) -> SimwoodClient:
+    """A strict client whose requests go to `router`, with a fake clock and full jitter = 1."""
+    options: dict[str, Any] = {
+        "username": USERNAME,
+        "password": PASSWORD,
+        "transport": httpx.MockTransport(router.async_handler),
+        "retry": RetryPolicy(jitter=lambda: 1.0, sleep=fake_time.sleep, clock=fake_time.clock),
+        "strict": True,
+        "env": {},
+    }
+    options.update(overrides)
+    return SimwoodClient(options.pop("account", ACCOUNT), **options)
+
+
 @pytest.fixture
 async def client(router: respx.Router, fake_time: SleepRecorder) -> Any:
     """A strict client whose requests go to `router`, with a fake clock and full jitter = 1."""
-    retry = RetryPolicy(jitter=lambda: 1.0, sleep=fake_time.sleep, clock=fake_time.clock)
-    async with SimwoodClient(
-        ACCOUNT,
-        username=USERNAME,
-        password=PASSWORD,
-        transport=httpx.MockTransport(router.async_handler),
-        retry=retry,
-        strict=True,
-        env={},
-    ) as c:
+    async with make_client(router, fake_time) as c:
         yield c
