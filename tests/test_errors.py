@@ -252,9 +252,7 @@ async def test_read_timeout_mid_body(client, router, fake_time):
             yield b"["
             raise httpx.ReadTimeout("slow body")
 
-    router.get(BALANCE_PATH).mock(
-        side_effect=lambda _: httpx.Response(200, stream=_SlowStream())
-    )
+    router.get(BALANCE_PATH).mock(side_effect=lambda _: httpx.Response(200, stream=_SlowStream()))
     with pytest.raises(RequestTimeoutError, match="while reading the body"):
         await client.accounts.prepay_balance()
 
