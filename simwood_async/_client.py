@@ -12,6 +12,7 @@ from simwood_async._converter import make_converter
 from simwood_async._retry import RetryPolicy
 from simwood_async._transport import Transport, validate_base_url
 from simwood_async.accounts import AccountsApi
+from simwood_async.cdrs import CdrsApi
 from simwood_async.rates import RatesApi
 from simwood_async.tools import ToolsApi
 from simwood_async.voice import VoiceApi
@@ -206,6 +207,11 @@ class SimwoodClient:
     def rates(self) -> RatesApi:
         """Tariffs, CSV ratecards and per-number rates."""
         return RatesApi(self._transport, self._converter)
+
+    @cached_property
+    def cdrs(self) -> CdrsApi:
+        """Voice CDRs: single pages, concurrent bulk pulls, and pulls straight to a file."""
+        return CdrsApi(self._transport, self._converter)
 
     @cached_property
     def voice(self) -> VoiceApi:

@@ -60,6 +60,7 @@ def _wire_names() -> dict[type[Any], _Aliases]:
         rates.DestinationRates: {"description": ("desc",)},
         cdrs.VoiceCdr: {"from_": ("from",), "to_iso": ("toISO",)},
         cdrs.SmsCdr: {"from_": ("from",), "to_iso": ("toISO",)},
+        cdrs.CdrFilter: {"from_": ("from",), "to_iso": ("toISO",)},
         reports.ReportEnvelope: {"from_": ("from",)},
         rates.DestinationRate: {
             "peak": ("p",),

@@ -1,7 +1,22 @@
-"""Bulk pulls of call detail records."""
+"""Voice call records: single pages, concurrent bulk pulls, and pulls straight to a file."""
 
 from __future__ import annotations
 
-from simwood_async.cdrs._models import SmsCdr, VoiceCdr
+from simwood_async.cdrs._api import CdrsApi, PullResult
+from simwood_async.cdrs._models import CdrFilter, SmsCdr, VoiceCdr
+from simwood_async.cdrs._puller import CdrChunk, CdrPull, PullProgress
+from simwood_async.cdrs._windows import Window
+from simwood_async.cdrs._writers import CSV_COLUMNS
 
-__all__ = ["SmsCdr", "VoiceCdr"]
+__all__ = [
+    "CSV_COLUMNS",
+    "CdrChunk",
+    "CdrFilter",
+    "CdrPull",
+    "CdrsApi",
+    "PullProgress",
+    "PullResult",
+    "SmsCdr",
+    "VoiceCdr",
+    "Window",
+]

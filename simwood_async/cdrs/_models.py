@@ -12,7 +12,7 @@ import attrs
 
 from simwood_async._types import UtcDateTime
 
-__all__ = ["SmsCdr", "VoiceCdr"]
+__all__ = ["CdrFilter", "SmsCdr", "VoiceCdr"]
 
 
 @attrs.define(kw_only=True)
@@ -76,3 +76,26 @@ class SmsCdr:
     charge: Decimal = Decimal(0)
     currency: str = "GBP"
     status: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CdrFilter:
+    """Which calls a CDR query returns (sent as the API's `filter` object).
+
+    Every field is optional; set fields must all match.
+
+    Attributes:
+        from_: Calling number (wire name `from`).
+        to: Called number, E.164 without `+`.
+        to_iso: ISO country of the called number, e.g. `GB` (wire name `toISO`).
+        trunk: The trunk, e.g. `930000-L001`.
+        tag: The trunk or number tag.
+
+    .. versionadded:: 0.1.0
+    """
+
+    from_: str | None = None
+    to: str | None = None
+    to_iso: str | None = None
+    trunk: str | None = None
+    tag: str | None = None

@@ -1,0 +1,418 @@
+"""The concurrent page engine behind `client.cdrs.pull()` and `pull_to_file()`.
+
+One scheduler task owns all the state; each page is fetched by a short task under a
+`CapacityLimiter`, which reports back through a memory object stream. Windows are fetched with
+speculative pages (as many at once as the previous window needed, doubling when a window turns
+out bigger), and a window's end is its first short page. Pages are newest first, so a window
+is emitted in reverse to give time order.
+
+Memory stays bounded: at most `concurrency` pages in flight; windows after the oldest
+unfinished one ("the cursor") may hold at most `lookahead` pages between them (in flight or
+waiting to be emitted), so fetching runs ahead of the consumer only that far; the cursor's own
+pages are never held back by that budget, so the cursor always makes progress. Output goes
+through a small memory object stream, so a slow consumer slows the fetching down.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import anyio
+import attrs
+
+from simwood_async.cdrs._windows import Window
+from simwood_async.exceptions import DecodeError, IncompleteBodyError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterator
+    from types import TracebackType
+
+    from anyio.abc import TaskGroup
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+    from typing_extensions import Self
+
+    from simwood_async._retry import RetryPolicy
+
+__all__ = ["CdrChunk", "CdrPull", "PageEngine", "PullProgress"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen(kw_only=True)
+class PullProgress:
+    """A snapshot of a running pull, passed to the `on_progress` callback.
+
+    Attributes:
+        rows: Rows delivered so far (after de-duplication).
+        pages: Pages fetched so far.
+        windows_done: Windows (days, by default) finished, including ones a resumed pull
+            skipped.
+        windows_total: Windows in the whole pull.
+        elapsed: Seconds since the pull started.
+
+    .. versionadded:: 0.1.0
+    """
+
+    rows: int
+    pages: int
+    windows_done: int
+    windows_total: int
+    elapsed: float
+
+    @property
+    def rows_per_second(self) -> float:
+        """Average rows delivered per second so far."""
+        return self.rows / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@attrs.frozen
+class CdrChunk(Generic[T]):
+    """Rows of one window handed to the consumer; `last` closes the window."""
+
+    window: Window
+    rows: list[T]
+    last: bool
+
+
+@attrs.frozen
+class _Result(Generic[T]):
+    state: _WindowState[T]
+    page: int
+    rows: Sequence[T]
+    error: Exception | None = None
+
+
+class _WindowState(Generic[T]):
+    __slots__ = ("end", "horizon", "in_flight", "index", "next_page", "pages", "seen", "window")
+
+    def __init__(self, index: int, window: Window, horizon: int) -> None:
+        self.index = index
+        self.window = window
+        self.next_page = 0  # pages 0 .. next_page-1 have been scheduled
+        self.horizon = horizon  # the highest page we may schedule before more is known
+        self.end: int | None = None  # the first short page: the window's last
+        self.in_flight = 0
+        self.pages: dict[int, Sequence[T]] = {}  # received, not yet emitted (ordered mode)
+        self.seen: set[str] = set()
+
+    def schedulable(self) -> bool:
+        return self.end is None and self.next_page <= self.horizon
+
+    def complete(self) -> bool:
+        return self.end is not None and self.in_flight == 0
+
+
+class PageEngine(Generic[T]):
+    """Fetches every page of a list of windows; not public API (see `CdrsApi.pull`).
+
+    Args:
+        windows: The windows to fetch, in time order.
+        fetch: Fetches and decodes one page: `(window, offset) -> rows`, newest first.
+        key: A row's de-duplication key (its `reference`).
+        concurrency: Pages in flight at once.
+        page_size: Rows per page (`limit`); a shorter page ends its window.
+        ordered: Emit windows in time order, rows oldest first; else as pages arrive.
+        retry: Backoff and sleep for page-level retries.
+        page_attempts: Attempts per page for bodies that fail to decode or arrive cut off
+            (the transport has already retried the request itself).
+        on_progress: Called with a `PullProgress` after every page and window.
+        windows_total: Windows in the whole pull (more than `len(windows)` when resuming).
+        lookahead: Pages that windows after the cursor may hold (default 2 x concurrency).
+        clock: Monotonic seconds, for the progress rate.
+    """
+
+    def __init__(
+        self,
+        windows: Sequence[Window],
+        fetch: Callable[[Window, int], Awaitable[Sequence[T]]],
+        key: Callable[[T], str],
+        *,
+        concurrency: int,
+        page_size: int,
+        ordered: bool,
+        retry: RetryPolicy,
+        page_attempts: int = 3,
+        on_progress: Callable[[PullProgress], object] | None = None,
+        windows_total: int | None = None,
+        lookahead: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._windows = list(windows)
+        self._fetch = fetch
+        self._key = key
+        self._concurrency = concurrency
+        self._page_size = page_size
+        self._ordered = ordered
+        self._retry = retry
+        self._page_attempts = page_attempts
+        self._on_progress = on_progress
+        self._total = len(self._windows) if windows_total is None else windows_total
+        self._done_before = self._total - len(self._windows)
+        self._lookahead = lookahead if lookahead is not None else 2 * concurrency
+        self._clock = clock
+        self._limiter = anyio.CapacityLimiter(concurrency)
+        self._active: dict[int, _WindowState[T]] = {}
+        self._opened = 0  # windows opened so far (indices 0 .. _opened-1)
+        self._cursor = 0  # the oldest window not yet finished
+        self._in_flight = 0
+        self._estimate = 1  # pages the last finished window needed
+        self._finished_any = False
+        self.rows = 0
+        self.pages = 0
+        self.windows_done = 0
+        self._started = clock()
+
+    # -- scheduling -------------------------------------------------------------------------
+
+    def _held_ahead(self) -> int:
+        return sum(s.in_flight + len(s.pages) for i, s in self._active.items() if i != self._cursor)
+
+    def _next_job(self) -> _WindowState[T] | None:
+        ahead = self._held_ahead()
+        for index in range(self._cursor, self._opened):
+            state = self._active.get(index)
+            if state is None or not state.schedulable():
+                continue
+            if index == self._cursor or ahead < self._lookahead:
+                return state
+            return None
+        if self._opened < len(self._windows) and (
+            self._opened == self._cursor or ahead < self._lookahead
+        ):
+            state = _WindowState(
+                self._opened, self._windows[self._opened], horizon=self._estimate - 1
+            )
+            self._active[self._opened] = state
+            self._opened += 1
+            return state
+        return None
+
+    def _schedule(self, tg: TaskGroup, results: MemoryObjectSendStream[_Result[T]]) -> None:
+        while self._in_flight < self._concurrency:
+            state = self._next_job()
+            if state is None:
+                return
+            page = state.next_page
+            state.next_page += 1
+            state.in_flight += 1
+            self._in_flight += 1
+            tg.start_soon(self._page_task, state, page, results)
+
+    async def _page_task(
+        self, state: _WindowState[T], page: int, results: MemoryObjectSendStream[_Result[T]]
+    ) -> None:
+        try:
+            async with self._limiter:
+                rows = await self._fetch_page(state.window, page * self._page_size)
+        except Exception as err:  # noqa: BLE001 - handed to the scheduler, which re-raises it
+            results.send_nowait(_Result(state, page, (), err))
+        else:
+            results.send_nowait(_Result(state, page, rows))
+
+    async def _fetch_page(self, window: Window, offset: int) -> Sequence[T]:
+        attempt = 0
+        while True:
+            try:
+                return await self._fetch(window, offset)
+            except (DecodeError, IncompleteBodyError):  # noqa: PERF203 - rare, not hot
+                # A body cut off or garbled after the transport's own retries: ask again.
+                attempt += 1
+                if attempt >= self._page_attempts:
+                    raise
+                await self._retry.sleep(self._retry.backoff(attempt - 1))
+
+    # -- results and emission ---------------------------------------------------------------
+
+    def _record(self, result: _Result[T]) -> None:
+        state, page, rows = result.state, result.page, result.rows
+        state.in_flight -= 1
+        self._in_flight -= 1
+        self.pages += 1
+        if len(rows) >= self._page_size:
+            if page >= state.horizon:
+                # Bigger than the last window: grow a little (or double, knowing nothing yet).
+                grow = (page + 1) // 4 if self._finished_any else page + 1
+                state.horizon = page + max(1, grow)
+        elif state.end is None or page < state.end:
+            state.end = page
+        state.pages[page] = rows
+
+    async def _emit(self, send: MemoryObjectSendStream[CdrChunk[T]]) -> None:
+        key = self._key
+        if self._ordered:
+            while (state := self._active.get(self._cursor)) is not None and state.complete():
+                pages = [state.pages[p] for p in sorted(state.pages, reverse=True)]
+                state.pages.clear()
+                for n, page_rows in enumerate(pages, 1):
+                    rows = []
+                    for row in reversed(page_rows):
+                        ref = key(row)
+                        if ref not in state.seen:
+                            state.seen.add(ref)
+                            rows.append(row)
+                    self.rows += len(rows)
+                    if n == len(pages):
+                        self._finish(state)
+                    await send.send(CdrChunk(state.window, rows, last=n == len(pages)))
+                    self._report()
+            return
+        for state in list(self._active.values()):
+            for page in list(state.pages):
+                rows = [row for row in state.pages.pop(page) if key(row) not in state.seen]
+                state.seen.update(key(row) for row in rows)
+                if rows:
+                    self.rows += len(rows)
+                    await send.send(CdrChunk(state.window, rows, last=False))
+            if state.complete():
+                self._finish(state)
+                await send.send(CdrChunk(state.window, [], last=True))
+        self._report()
+
+    def _finish(self, state: _WindowState[T]) -> None:
+        del self._active[state.index]
+        self.windows_done += 1
+        assert state.end is not None  # noqa: S101 - complete() checked it
+        self._estimate = state.end + 1
+        self._finished_any = True
+        while self._cursor < self._opened and self._cursor not in self._active:
+            self._cursor += 1
+
+    def progress(self) -> PullProgress:
+        """The current progress snapshot."""
+        return PullProgress(
+            rows=self.rows,
+            pages=self.pages,
+            windows_done=self._done_before + self.windows_done,
+            windows_total=self._total,
+            elapsed=self._clock() - self._started,
+        )
+
+    def _report(self) -> None:
+        if self._on_progress is not None:
+            self._on_progress(self.progress())
+
+    def _finished(self) -> bool:
+        return self.windows_done == len(self._windows)
+
+    async def run(self, send: MemoryObjectSendStream[CdrChunk[T]]) -> None:
+        """Fetch everything and send it as chunks, then close `send`.
+
+        Raises:
+            SimwoodError: A page failed after its retries (other pages are cancelled).
+        """
+        self._started = self._clock()
+        failure: Exception | None = None
+        results_send, results_recv = anyio.create_memory_object_stream[_Result[T]](math.inf)
+        async with send, results_send, results_recv, anyio.create_task_group() as tg:
+            try:
+                self._schedule(tg, results_send)
+                while not self._finished():
+                    result = await results_recv.receive()
+                    if result.error is not None:
+                        raise result.error
+                    self._record(result)
+                    await self._emit(send)
+                    self._schedule(tg, results_send)
+            except anyio.BrokenResourceError:
+                # The consumer stopped listening: stop fetching quietly.
+                tg.cancel_scope.cancel()
+            except Exception as err:  # noqa: BLE001 - re-raised below, outside the task group
+                failure = err
+                tg.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
+
+
+class CdrPull(Generic[T]):
+    """A running pull: an async context manager, then an async iterator over the rows.
+
+    ```python
+    async with client.cdrs.pull(start, end) as cdrs:
+        async for cdr in cdrs:
+            ...
+    ```
+
+    Leaving the `async with` block early cancels the fetching cleanly. A failure (a page that
+    still fails after its retries) is raised from the `async for`.
+
+    Attributes:
+        start: The first instant pulled (GMT).
+        until: The end of the pull, exclusive: the requested end, clamped to the time the
+            pull was planned (calls made after that are not part of it).
+        windows: The windows (days, by default) the range was split into.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, engine: PageEngine[T], *, windows: Sequence[Window]) -> None:
+        self._engine = engine
+        self.windows = tuple(windows)
+        self.start = self.windows[0].start
+        self.until = self.windows[-1].end
+        self._tg: TaskGroup | None = None
+        self._recv: MemoryObjectReceiveStream[CdrChunk[T]] | None = None
+        self._rows: Iterator[T] = iter(())
+        self._error: Exception | None = None
+
+    @property
+    def progress(self) -> PullProgress:
+        """The latest progress snapshot."""
+        return self._engine.progress()
+
+    async def __aenter__(self) -> Self:
+        if self._tg is not None:
+            raise RuntimeError("a CdrPull can only be entered once")
+        send, self._recv = anyio.create_memory_object_stream[CdrChunk[T]](2)
+        self._tg = anyio.create_task_group()
+        await self._tg.__aenter__()
+        self._tg.start_soon(self._run, send)
+        return self
+
+    async def _run(self, send: MemoryObjectSendStream[CdrChunk[T]]) -> None:
+        try:
+            await self._engine.run(send)
+        except Exception as err:  # noqa: BLE001 - raised to the consumer by __anext__
+            self._error = err
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._tg is not None  # noqa: S101 - entered
+        assert self._recv is not None  # noqa: S101 - entered
+        self._tg.cancel_scope.cancel()
+        self._recv.close()
+        # The consumer's own exception propagates unwrapped: the group sees none.
+        await self._tg.__aexit__(None, None, None)
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> T:
+        for row in self._rows:
+            return row
+        while (chunk := await self.next_chunk()) is not None:
+            if chunk.rows:
+                self._rows = iter(chunk.rows)
+                return next(self._rows)
+        raise StopAsyncIteration
+
+    async def next_chunk(self) -> CdrChunk[T] | None:
+        """The next chunk (up to a page of rows of one window), or None at the end.
+
+        Raises:
+            SimwoodError: The pull failed.
+        """
+        if self._recv is None:
+            raise RuntimeError("use `async with client.cdrs.pull(...) as cdrs:` first")
+        try:
+            return await self._recv.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            if self._error is not None:
+                raise self._error from None
+            return None

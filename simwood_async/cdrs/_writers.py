@@ -1,0 +1,204 @@
+"""Streaming CDR files: JSON Lines and CSV, written window by window, with checkpoints.
+
+Writing needs no typed models: each page is decoded once (orjson when installed) into dicts,
+and each row becomes its output line straight away, so a buffered page costs about as much
+memory as its JSON text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import anyio
+
+from simwood_async import _json
+from simwood_async._area import unwrap
+from simwood_async.cdrs._checkpoint import Checkpoint, load_checkpoint, remove_checkpoint
+from simwood_async.exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from pathlib import Path
+    from typing import BinaryIO
+
+__all__ = ["CSV_COLUMNS", "FORMATS", "CdrFile", "FileFormat", "line_decoder"]
+
+FileFormat = Literal["jsonl", "csv"]
+FORMATS: Final = ("jsonl", "csv")
+
+#: The CSV header: the CDR's wire keys, in the order of `VoiceCdr`'s fields.
+CSV_COLUMNS: Final = (
+    "reference",
+    "date",
+    "direction",
+    "from",
+    "to",
+    "toISO",
+    "trunk",
+    "tag",
+    "destid",
+    "location",
+    "seconds",
+    "charge",
+    "currency",
+    "result",
+    "cli_valid",
+)
+
+Line = tuple[str, bytes]  # (reference, the encoded output line)
+
+
+def _csv_encoder() -> Callable[[Mapping[str, Any]], bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    columns = CSV_COLUMNS
+
+    def encode(row: Mapping[str, Any]) -> bytes:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([row.get(column) for column in columns])
+        return buffer.getvalue().encode()
+
+    return encode
+
+
+def line_decoder(file_format: FileFormat) -> Callable[[bytes], list[Line]]:
+    """A page decoder for files: JSON body -> `(reference, line)` per row, no models.
+
+    Raises (from the decoder):
+        ValueError: Bad JSON, or rows that are not objects with a `reference`.
+    """
+    if file_format == "jsonl":
+        dumps = _json.dumps
+
+        def decode(content: bytes) -> list[Line]:
+            rows = _rows(content)
+            return [(row["reference"], dumps(row) + b"\n") for row in rows]
+
+        return decode
+    encode = _csv_encoder()
+
+    def decode_csv(content: bytes) -> list[Line]:
+        return [(row["reference"], encode(row)) for row in _rows(content)]
+
+    return decode_csv
+
+
+def _rows(content: bytes) -> list[dict[str, Any]]:
+    rows = unwrap(_json.loads(content))
+    if not isinstance(rows, list):
+        raise TypeError(f"expected a JSON array of CDRs, got {type(rows).__name__}")
+    return rows
+
+
+def header(file_format: FileFormat) -> bytes:
+    """What a new file starts with (the CSV header; nothing for JSON Lines)."""
+    if file_format == "csv":
+        return (",".join(CSV_COLUMNS) + "\n").encode()
+    return b""
+
+
+class CdrFile:
+    """An output file with its checkpoint sidecar; not public API (see `pull_to_file`).
+
+    `open()` resumes when the sidecar matches `identity` (truncating the file back to the
+    size recorded with the last finished window), and starts afresh otherwise.
+    """
+
+    def __init__(
+        self, path: Path, *, file_format: FileFormat, identity: Mapping[str, str | None]
+    ) -> None:
+        self.path = path
+        self.format = file_format
+        self.identity = dict(identity)
+        self.done: list[str] = []
+        self.until: str | None = None
+        self.resumed = False
+        self._file: BinaryIO | None = None
+        self._size = 0
+
+    def _prepare_sync(self, resume: bool) -> None:
+        saved = load_checkpoint(self.path) if resume else None
+        if (
+            saved is not None
+            and saved.identity == self.identity
+            and self.path.exists()
+            and self.path.stat().st_size >= saved.size
+        ):
+            self.done = list(saved.done)
+            self.until = saved.until
+            self._size = saved.size
+            self.resumed = True
+
+    async def prepare(self, *, resume: bool) -> None:
+        """Read a matching checkpoint, if `resume` and there is one (nothing is written)."""
+        await anyio.to_thread.run_sync(self._prepare_sync, resume)
+
+    def _open_sync(self) -> None:
+        handle: BinaryIO
+        if self.resumed:
+            handle = self.path.open("r+b")
+            handle.truncate(self._size)
+            handle.seek(self._size)
+        else:
+            remove_checkpoint(self.path)
+            handle = self.path.open("wb")
+            first = header(self.format)
+            handle.write(first)
+            self._size = len(first)
+        self._file = handle
+
+    async def open(self) -> None:
+        """Open the file: truncated back to the checkpoint when resuming, else replaced.
+
+        Raises:
+            InvalidInputError: The file cannot be written.
+        """
+        try:
+            await anyio.to_thread.run_sync(self._open_sync)
+        except OSError as err:
+            raise InvalidInputError(f"cannot write {str(self.path)!r}: {err}") from err
+
+    async def write(self, lines: Iterable[Line]) -> None:
+        """Append rows' lines (the file is buffered; `commit` makes them durable)."""
+        data = b"".join(line for _, line in lines)
+        if data:
+            assert self._file is not None  # noqa: S101 - opened
+            await anyio.to_thread.run_sync(self._file.write, data)
+            self._size += len(data)
+
+    def _commit_sync(self, key: str, until: str) -> None:
+        assert self._file is not None  # noqa: S101 - opened
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self.done.append(key)
+        Checkpoint(
+            identity=self.identity, until=until, done=tuple(self.done), size=self._size
+        ).save(self.path)
+
+    async def commit(self, key: str, *, until: str) -> None:
+        """Record a finished window: flush, fsync, then save the checkpoint atomically."""
+        await anyio.to_thread.run_sync(self._commit_sync, key, until)
+
+    async def close(self, *, complete: bool) -> None:
+        """Close the file; a complete pull removes its checkpoint."""
+        handle, self._file = self._file, None
+        if handle is None:
+            return
+
+        def close_sync() -> None:
+            handle.close()
+            if complete:
+                remove_checkpoint(self.path)
+
+        # Shielded: this runs on the way out of a cancelled pull too.
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(close_sync)
+
+    @property
+    def size(self) -> int:
+        """Bytes written so far (including what a resumed pull kept)."""
+        return self._size
