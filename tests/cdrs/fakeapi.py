@@ -38,7 +38,7 @@ class FakeCdrApi:
     """Rows in memory; answers pages newest first, honouring date_start/date_end/limit/start."""
 
     def __init__(self, rows_per_day: dict[dt.date, int], *, seed: int = 0) -> None:
-        rng = random.Random(seed)
+        rng = random.Random(seed)  # noqa: S311 - test data, not secrets
         self.rows: list[dict[str, Any]] = []
         for day, count in sorted(rows_per_day.items()):
             base = dt.datetime(day.year, day.month, day.day, tzinfo=GMT)
