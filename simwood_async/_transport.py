@@ -11,9 +11,9 @@ import base64
 import ipaddress
 import logging
 import time
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import quote, urlencode, urlsplit
 
 import anyio
@@ -45,7 +45,7 @@ from simwood_async.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
 __all__ = ["ApiResponse", "Credentials", "Transport", "encode_params", "path"]
 
@@ -613,15 +613,21 @@ class ByteStream:
         """The response headers."""
         return self._response.headers
 
-    async def iter_bytes(self, chunk_size: int = 65536) -> AsyncIterator[bytes]:
+    async def iter_bytes(self, chunk_size: int = 65536) -> AsyncGenerator[bytes, None]:
         """Yield the body in chunks.
+
+        Wrap the iterator in `contextlib.aclosing()` if you may stop early, so it is closed
+        at once (trio warns about async generators left to the garbage collector).
 
         Raises:
             IncompleteBodyError: The connection broke mid-body.
         """
         try:
-            async for chunk in self._response.aiter_bytes(chunk_size):
-                yield chunk
+            # httpx's iterator is an async generator too: close it now, not at GC time.
+            inner = cast("AsyncGenerator[bytes, None]", self._response.aiter_bytes(chunk_size))
+            async with aclosing(inner) as chunks:
+                async for chunk in chunks:
+                    yield chunk
         except httpx.TimeoutException as err:
             raise RequestTimeoutError(
                 "timed out while reading the body", request=self.request

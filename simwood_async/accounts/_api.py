@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import aclosing
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, overload
 
@@ -94,12 +95,13 @@ class AccountsApi(Area):
                 return await _pdf_to_path(body, anyio.Path(destination))
             chunks: list[bytes] = []
             written = 0
-            async for chunk in body.iter_bytes():
-                written = _check_pdf(written, chunk, body)
-                if destination is None:
-                    chunks.append(chunk)
-                else:
-                    destination.write(chunk)
+            async with aclosing(body.iter_bytes()) as stream:
+                async for chunk in stream:
+                    written = _check_pdf(written, chunk, body)
+                    if destination is None:
+                        chunks.append(chunk)
+                    else:
+                        destination.write(chunk)
             _check_pdf_end(written, body)
             return b"".join(chunks) if destination is None else written
 
@@ -182,8 +184,8 @@ async def _pdf_to_path(body: ByteStream, target: anyio.Path) -> int:
     part = target.with_name(target.name + ".part")
     written = 0
     try:
-        async with await part.open("wb") as out:
-            async for chunk in body.iter_bytes():
+        async with await part.open("wb") as out, aclosing(body.iter_bytes()) as stream:
+            async for chunk in stream:
                 written = _check_pdf(written, chunk, body)
                 await out.write(chunk)
         _check_pdf_end(written, body)
