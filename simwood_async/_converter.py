@@ -204,17 +204,31 @@ def make_converter(*, strict: bool = False) -> Converter:
 
 
 def _register_aliases(conv: Converter, cls: type, aliases: Mapping[str, tuple[str, ...]]) -> None:
-    overrides = {name: override(rename=keys[0]) for name, keys in aliases.items()}
-    structure: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
+    overrides: dict[str, Any] = {name: override(rename=keys[0]) for name, keys in aliases.items()}
     extra = {alt: keys[0] for keys in aliases.values() for alt in keys[1:]}
+    # Generated on first use, not now: a generated function captures the hooks of its
+    # fields' types, and a nested aliased model (DestinationRate inside DestinationRates)
+    # may not be registered yet.
+    generated: dict[str, Any] = {}
 
     def structure_aliased(value: Any, target: type) -> Any:
+        structure = generated.get("structure")
+        if structure is None:
+            structure = generated["structure"] = make_dict_structure_fn(cls, conv, **overrides)
         if extra and isinstance(value, dict):
             value = {extra.get(key, key): item for key, item in value.items()}
         return structure(value, target)
 
+    def unstructure_aliased(value: Any) -> Any:
+        unstructure = generated.get("unstructure")
+        if unstructure is None:
+            unstructure = generated["unstructure"] = make_dict_unstructure_fn(
+                cls, conv, **overrides
+            )
+        return unstructure(value)
+
     conv.register_structure_hook(cls, structure_aliased)
-    conv.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, conv, **overrides))  # type: ignore[arg-type]
+    conv.register_unstructure_hook(cls, unstructure_aliased)
 
 
 def is_model(value: object) -> bool:
