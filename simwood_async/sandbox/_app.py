@@ -10,7 +10,6 @@ import base64
 import hmac
 from typing import TYPE_CHECKING, Any, Final
 
-import anyio
 from starlette.requests import Request
 from starlette.routing import compile_path
 
@@ -113,7 +112,7 @@ class SandboxApp:
             return
         if scope["type"] != "http":
             return
-        status = 500
+        status = 0  # no response at all (a reset fault)
         route = _UNMATCHED
 
         async def counting_send(message: Message) -> None:
@@ -204,7 +203,7 @@ class SandboxApp:
             kind, p = fault.kind, fault.params
             if kind == "latency":
                 jitter = p["jitter"] * core.faults.jitter() if p["jitter"] else 0.0
-                await anyio.sleep(p["seconds"] + jitter)
+                await core.sleep(p["seconds"] + jitter)
             elif kind == "reset":
                 return reset_response
             elif kind == "error":
@@ -224,4 +223,6 @@ class SandboxApp:
             return response
         if wrap.kind == "truncate":
             return truncated_response(response, wrap.params["fraction"])
-        return slow_response(response, wrap.params["seconds"], int(wrap.params["chunks"]))
+        return slow_response(
+            response, wrap.params["seconds"], int(wrap.params["chunks"]), core.sleep
+        )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Final, TypeAlias
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from simwood_async._converter import make_converter
 from simwood_async._types import GMT
@@ -46,6 +46,7 @@ class SandboxCore:
         cdr_rows_per_day: int,
         sms_rows_per_day: int,
         live_calls_per_minute: float,
+        sleep: Callable[[float], Awaitable[Any]],
     ) -> None:
         self.seed = seed
         self.account = account
@@ -54,6 +55,7 @@ class SandboxCore:
         self.clock = clock
         self.converter = make_converter()
         self.report_delay = report_delay
+        self.sleep = sleep
         self.started_at = clock.now()
         self.cdrs = CdrSource(
             seed=seed,

@@ -18,6 +18,8 @@ from starlette.responses import Response
 from simwood_async import _json
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from starlette.types import Message, Receive, Scope, Send
 
 __all__ = [
@@ -148,8 +150,10 @@ def truncated_response(response: Response, fraction: float) -> Any:
     return app
 
 
-def slow_response(response: Response, seconds: float, chunks: int) -> Any:
-    """Send the body in `chunks` pieces spread over `seconds` (real time)."""
+def slow_response(
+    response: Response, seconds: float, chunks: int, sleep: Callable[[float], Awaitable[Any]]
+) -> Any:
+    """Send the body in `chunks` pieces spread over `seconds` (real time, via `sleep`)."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:  # noqa: ARG001
         start, body = await _body_of(response, scope)
@@ -157,7 +161,7 @@ def slow_response(response: Response, seconds: float, chunks: int) -> Any:
         pieces = max(1, chunks)
         size = max(1, -(-len(body) // pieces))
         for n in range(pieces):
-            await anyio.sleep(seconds / pieces)
+            await sleep(seconds / pieces)
             piece = body[n * size : (n + 1) * size]
             await send({"type": "http.response.body", "body": piece, "more_body": n < pieces - 1})
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
+import anyio.abc
 import httpx
 
 from simwood_async._client import SimwoodClient
@@ -19,7 +20,7 @@ from simwood_async.sandbox._reports import callback_payload
 from simwood_async.sandbox._state import CallbackRecord
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
     from types import TracebackType
 
     from typing_extensions import Self
@@ -63,6 +64,8 @@ class Sandbox:
             and shift the newest-first CDR pages, as real traffic does).
         callback_transport: An httpx transport for report callbacks, e.g.
             `httpx.ASGITransport(receiver_app)`; default real HTTP.
+        sleep: How the latency and slow-body faults wait (real seconds); inject a
+            recorder to test them without waiting.
 
     .. versionadded:: 0.1.0
     """
@@ -80,6 +83,7 @@ class Sandbox:
         sms_rows_per_day: int = 20,
         live_calls_per_minute: float = 0.0,
         callback_transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
     ) -> None:
         if not account.isalnum():
             raise ValueError(f"account must be alphanumeric, got {account!r}")
@@ -95,9 +99,11 @@ class Sandbox:
             cdr_rows_per_day=cdr_rows_per_day,
             sms_rows_per_day=sms_rows_per_day,
             live_calls_per_minute=live_calls_per_minute,
+            sleep=sleep,
         )
         self._app = SandboxApp(self._core)
         self._callback_transport = callback_transport
+        self._group: anyio.abc.TaskGroup | None = None
 
     def __repr__(self) -> str:
         core = self._core
@@ -238,9 +244,12 @@ class Sandbox:
         self._core.store.record_callback(record)
 
     async def __aenter__(self) -> Self:
-        self._group = anyio.create_task_group()
-        await self._group.__aenter__()
-        self._group.start_soon(self._deliver_forever)
+        if self._group is not None:
+            raise RuntimeError("this sandbox is already running")
+        group = anyio.create_task_group()
+        await group.__aenter__()
+        group.start_soon(self._deliver_forever)
+        self._group = group
         return self
 
     async def __aexit__(
@@ -249,8 +258,10 @@ class Sandbox:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
-        self._group.cancel_scope.cancel()
-        return await self._group.__aexit__(exc_type, exc, tb)
+        group, self._group = self._group, None
+        assert group is not None  # noqa: S101 - entered above
+        group.cancel_scope.cancel()
+        return await group.__aexit__(exc_type, exc, tb)
 
     async def _deliver_forever(self) -> None:
         # Polls: reports may be requested from the loopback server's thread, where an anyio
