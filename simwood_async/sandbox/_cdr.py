@@ -13,7 +13,7 @@ from simwood_async._types import GMT
 from simwood_async.sandbox._core import CDR_WINDOW_DAYS
 from simwood_async.sandbox._data import FILTER_KEYS, Segment, day_bounds
 from simwood_async.sandbox._http import Ctx, reply
-from simwood_async.sandbox._reports import BadInputError
+from simwood_async.sandbox._reports import BadInputError, parse_day
 
 if TYPE_CHECKING:
     from starlette.responses import Response
@@ -97,10 +97,7 @@ async def cdr_range(core: SandboxCore, ctx: Ctx) -> Response:
 
 async def cdr_day(core: SandboxCore, ctx: Ctx) -> Response:
     """GET|POST voice/{account}/cdr/{YYYY-MM-DD}: one GMT day, newest first."""
-    try:
-        day = dt.date.fromisoformat(ctx.params["date"])
-    except ValueError as err:
-        raise BadInputError("the date must be in YYYY-MM-DD format") from err
+    day = parse_day(ctx.params["date"], "the date")
     today = core.today()
     if not today - dt.timedelta(days=CDR_WINDOW_DAYS) <= day <= today:
         raise BadInputError(f"the date must be within the last {CDR_WINDOW_DAYS} calendar days")

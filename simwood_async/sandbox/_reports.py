@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -38,6 +39,7 @@ _ENVELOPE_ORDER: Final = (
     "link",
 )
 _LATEST_LOOKBACK_DAYS: Final = 400
+_DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def callback_payload(hash_: str) -> str:
@@ -53,7 +55,18 @@ def _date(ctx: Ctx, name: str, default: dt.date) -> dt.date:
     text = ctx.field(name)
     if text is None or text == "":
         return default
+    return parse_day(text, name)
+
+
+def parse_day(text: str, name: str) -> dt.date:
+    """A strict `YYYY-MM-DD`.
+
+    Raises:
+        BadInputError: Any other format.
+    """
     try:
+        if not _DAY.fullmatch(text):
+            raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError as err:
         raise BadInputError(f"{name} must be a date in YYYY-MM-DD format") from err
