@@ -17,9 +17,9 @@ from simwood_async._converter import format_wire_datetime
 from simwood_async._types import GMT
 from simwood_async.exceptions import InvalidInputError
 
-__all__ = ["MAX_AGE", "Window", "plan_range", "split_windows", "utc_now"]
+__all__ = ["MAX_AGE", "Window", "check_age", "earliest", "plan_range", "split_windows", "utc_now"]
 
-#: How far back the inline CDR endpoint reaches.
+#: How far back the inline CDR endpoint reaches: from midnight GMT of the day 90 days ago.
 MAX_AGE: Final = dt.timedelta(days=90)
 _DAY: Final = dt.timedelta(days=1)
 _SECOND: Final = dt.timedelta(seconds=1)
@@ -105,32 +105,38 @@ def plan_range(
 
     Raises:
         InvalidInputError: Naive datetimes, an end not after the start, a start in the
-            future, or a start more than 90 days before `now`.
+            future, or a start before midnight GMT 90 days before today.
     """
     if not isinstance(now, dt.datetime) or now.utcoffset() is None:  # type: ignore[redundant-expr]
         raise InvalidInputError("now must be an aware datetime")
     now = now.astimezone(GMT).replace(microsecond=0)
     first = _instant(start, name="start", is_end=False)
     last = now if end is None else _instant(end, name="end", is_end=True)
+    if first >= now:
+        raise InvalidInputError(f"start ({first:%Y-%m-%d %H:%M:%S} GMT) is in the future")
     if last <= first:
         raise InvalidInputError(
             f"end ({last:%Y-%m-%d %H:%M:%S}) must be after start ({first:%Y-%m-%d %H:%M:%S})"
         )
-    if first >= now:
-        raise InvalidInputError(f"start ({first:%Y-%m-%d %H:%M:%S} GMT) is in the future")
     if enforce_age:
         check_age(first, now=now)
     return first, min(last, now)
 
 
+def earliest(now: dt.datetime) -> dt.datetime:
+    """The oldest instant the inline CDR endpoint serves: midnight GMT, 90 days before today."""
+    today = now.astimezone(GMT).date() - MAX_AGE
+    return dt.datetime(today.year, today.month, today.day, tzinfo=GMT)
+
+
 def check_age(first: dt.datetime, *, now: dt.datetime) -> None:
-    """Refuse a start the inline CDR endpoint cannot reach (more than 90 days ago).
+    """Refuse a start the inline CDR endpoint cannot reach (before `earliest(now)`).
 
     Raises:
-        InvalidInputError: `first` is before `now - 90 days`.
+        InvalidInputError: `first` is more than 90 calendar days ago.
     """
-    if first < now - MAX_AGE:
-        oldest = now - MAX_AGE
+    oldest = earliest(now)
+    if first < oldest:
         raise InvalidInputError(
             f"start ({first:%Y-%m-%d %H:%M:%S} GMT) is more than 90 days ago; the CDR "
             f"endpoint reaches back to {oldest:%Y-%m-%d %H:%M:%S} GMT (use the CDR "

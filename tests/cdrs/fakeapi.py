@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from bisect import bisect_left, bisect_right
 from typing import Any
 
 import httpx
@@ -47,10 +48,17 @@ class FakeCdrApi:
                 self.rows.append(make_row(f"{day:%Y%m%d}-{i:06d}", when))
         self.requests: list[dict[str, Any]] = []
         self.before_answer: Any = None  # called with the query; may return a Response
+        self._sorted: list[dict[str, Any]] | None = None
+        self._dates: list[str] = []
 
     def add(self, reference: str, when: dt.datetime) -> None:
         """A new call arrives."""
-        self.rows.append(make_row(reference, when))
+        row = make_row(reference, when)
+        self.rows.append(row)
+        if self._sorted is not None:
+            at = bisect_right(self._dates, row["date"])
+            self._sorted.insert(at, row)
+            self._dates.insert(at, row["date"])
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         """The respx side effect."""
@@ -63,16 +71,21 @@ class FakeCdrApi:
             response = self.before_answer(query)
             if response is not None:
                 return response
-        lo = query.get("date_start")
-        hi = query.get("date_end")
-        selected = [
-            r
-            for r in self.rows
-            if (lo is None or r["date"] >= lo) and (hi is None or r["date"] <= hi)
-        ]
+        return self.handler_answer(query)
+
+    def handler_answer(self, query: dict[str, Any]) -> httpx.Response:
+        """The honest answer to a query."""
+        lo = query.get("date_start") or ""
+        hi = query.get("date_end") or "9999"
+        if self._sorted is None:
+            self._sorted = sorted(self.rows, key=lambda r: (r["date"], r["reference"]))
+            self._dates = [r["date"] for r in self._sorted]
+        # Newest first within [lo, hi] (bounds inclusive, to the second).
+        selected = self._sorted[bisect_left(self._dates, lo) : bisect_right(self._dates, hi)]
+        selected.reverse()
         wanted = query.get("filter") or {}
-        selected = [r for r in selected if all(r.get(k) == v for k, v in wanted.items())]
-        selected.sort(key=lambda r: (r["date"], r["reference"]), reverse=True)
+        if wanted:
+            selected = [r for r in selected if all(r.get(k) == v for k, v in wanted.items())]
         start = int(query.get("start", 0))
         limit = int(query.get("limit", 500))
         return httpx.Response(200, json=selected[start : start + limit])
