@@ -25,6 +25,7 @@ BALANCE = [{"balance": "1.00", "currency": "GBP"}]
 
 
 def _basic(user: str, password: str) -> str:
+    """The Basic Authorization header value for these credentials."""
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 

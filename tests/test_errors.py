@@ -248,6 +248,8 @@ async def test_read_timeout_mid_body(client, router, fake_time):
     """A timeout while the body is read is a RequestTimeoutError."""
 
     class _SlowStream(httpx.AsyncByteStream):
+        """A body that times out after its first byte."""
+
         async def __aiter__(self) -> AsyncIterator[bytes]:
             yield b"["
             raise httpx.ReadTimeout("slow body")

@@ -39,6 +39,7 @@ def _sort_key(name: str) -> tuple[int, str]:
 
 
 def _module(name: str) -> ModuleType:
+    """Import a module by its dotted name."""
     return importlib.import_module(name)
 
 

@@ -51,6 +51,7 @@ class _Broken(httpx.AsyncByteStream):
 
 
 async def _hang(request: httpx.Request) -> httpx.Response:
+    """Never answer (until cancelled by a deadline)."""
     await anyio.Event().wait()
     return httpx.Response(200)  # pragma: no cover - never reached
 
@@ -82,6 +83,7 @@ def _scenarios(router: Any) -> list[tuple[str, Callable[[SimwoodClient], Awaitab
     router.delete(f"voice/{ACCOUNT}/inprogress/x").respond(500, text="boom")
 
     async def deadline(c: SimwoodClient) -> object:
+        """Call with a deadline the hanging route cannot meet."""
         return await c.with_options(deadline=0.05).voice.limits()
 
     return [

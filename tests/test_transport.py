@@ -453,6 +453,7 @@ async def test_deadline_cuts_a_hanging_attempt(client, router, fake_time):
     started: list[httpx.Request] = []
 
     async def hang(request: httpx.Request) -> httpx.Response:
+        """Record the attempt, then wait forever."""
         started.append(request)
         await never.wait()
         return httpx.Response(200, json=BALANCE)  # pragma: no cover - never reached
@@ -486,6 +487,7 @@ class _TrackedStream(httpx.AsyncByteStream):
         yield self.content
 
     async def aclose(self) -> None:
+        """Record that the body was closed."""
         self.closed = True
 
 
@@ -495,12 +497,14 @@ async def test_failed_response_is_closed_before_the_backoff_sleep(router, fake_t
     closed_at_sleep: list[bool] = []
 
     def respond(request: httpx.Request) -> httpx.Response:
+        """Answer 503 first, then the balance, each with a tracked body."""
         stream = _TrackedStream(b"busy" if not streams else json.dumps(BALANCE).encode())
         streams.append(stream)
         status = 503 if len(streams) == 1 else 200
         return httpx.Response(status, stream=stream, headers={"content-type": "application/json"})
 
     async def sleep(seconds: float) -> None:
+        """Note whether the last body was closed, then sleep on the fake clock."""
         closed_at_sleep.append(streams[-1].closed)
         await fake_time.sleep(seconds)
 
