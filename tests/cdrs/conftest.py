@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
-import respx
 from tests.cdrs.fakeapi import GMT, FakeCdrApi
+
+if TYPE_CHECKING:
+    import respx
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, 0, tzinfo=GMT)
 FIRST_DAY = dt.date(2026, 11, 1)

@@ -57,7 +57,7 @@ async def test_csv_has_a_stable_header_and_every_row(client, fake, tmp_path):
         rows = list(reader)
     assert tuple(header) == CSV_COLUMNS
     assert len(rows) == TOTAL
-    first = dict(zip(header, rows[0]))
+    first = dict(zip(header, rows[0], strict=True))
     expected = by_time(fake.rows)[0]
     assert first["reference"] == expected["reference"]
     assert first["toISO"] == expected["toISO"]

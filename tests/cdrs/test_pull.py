@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 
 import anyio
@@ -40,7 +41,7 @@ async def test_ordered_pull_returns_every_row_once_in_time_order(
     """An ordered pull yields each row exactly once, oldest first across all days."""
     rows = await pull_all(client, concurrency=concurrency, page_size=page_size)
     assert sorted(r.reference for r in rows) == sorted(r["reference"] for r in fake.rows)
-    assert all(a.date <= b.date for a, b in zip(rows, rows[1:]))
+    assert all(a.date <= b.date for a, b in itertools.pairwise(rows))
     assert all(isinstance(r, VoiceCdr) for r in rows)
 
 
@@ -144,7 +145,7 @@ async def test_a_page_that_keeps_failing_raises_the_plain_error(client, fake):
 
 async def test_persistently_garbled_page_raises_decode_error(client, fake):
     """A page that never decodes raises DecodeError after its page-level retries."""
-    fake.before_answer = lambda query: httpx.Response(200, text="[{")
+    fake.before_answer = lambda _: httpx.Response(200, text="[{")
     with pytest.raises(DecodeError, match="unexpected CDR page"):
         await pull_all(client, page_size=100)
     assert len(fake.requests) >= 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from tests.cdrs.conftest import NOW, now
@@ -14,8 +15,8 @@ from simwood_async.cdrs._windows import plan_range, split_windows
 GMT = dt.timezone.utc
 PARIS = dt.timezone(dt.timedelta(hours=1))
 BAD_RANGES = [
-    pytest.param(dt.datetime(2026, 11, 1), None, "naive", id="naive-start"),
-    pytest.param(dt.date(2026, 11, 1), dt.datetime(2026, 11, 2), "naive", id="naive-end"),
+    pytest.param(dt.datetime(2026, 11, 1), None, "naive", id="naive-start"),  # noqa: DTZ001
+    pytest.param(dt.date(2026, 11, 1), dt.datetime(2026, 11, 2), "naive", id="naive-end"),  # noqa: DTZ001
     pytest.param(dt.date(2026, 11, 5), dt.date(2026, 11, 4), "after start", id="end-before-start"),
     pytest.param(
         dt.datetime(2026, 11, 5, 10, tzinfo=GMT),
@@ -97,7 +98,7 @@ def test_split_at_midnights_and_into_sub_windows():
     ]
     hours = split_windows(start, until, window=dt.timedelta(hours=6))
     assert len(hours) == 1 + 4 + 1
-    assert all(a.end == b.start for a, b in zip(hours, hours[1:]))
+    assert all(a.end == b.start for a, b in itertools.pairwise(hours))
     assert hours[0].start == start
     assert hours[-1].end == until
 
