@@ -14,6 +14,7 @@ from simwood_async._transport import Transport, validate_base_url
 from simwood_async.accounts import AccountsApi
 from simwood_async.cdrs import CdrsApi
 from simwood_async.rates import RatesApi
+from simwood_async.reports import ReportEngine, ReportOptions, ReportsApi
 from simwood_async.tools import ToolsApi
 from simwood_async.voice import VoiceApi
 
@@ -74,6 +75,8 @@ class SimwoodClient:
         allow_insecure_http: Allow a plain-http base URL that is not loopback.
         env: The environment to read (default `os.environ`).
         strict: Decode strictly (unknown keys are errors); meant for tests.
+        reports: How asynchronous reports are awaited: deadline, re-requests, callbacks,
+            coordination store, clock (see `ReportOptions`).
 
     Raises:
         ConfigurationError: Inconsistent credentials or an unsafe base URL.
@@ -98,6 +101,7 @@ class SimwoodClient:
         allow_insecure_http: bool = False,
         env: Mapping[str, str] | None = None,
         strict: bool = False,
+        reports: ReportOptions | None = None,
     ) -> None:
         credentials, account_id = resolve_credentials(username, password, account, env)
         url = validate_base_url(base_url, allow_insecure_http=allow_insecure_http)
@@ -119,12 +123,17 @@ class SimwoodClient:
             owns_http=owns_http,
         )
         self._converter = make_converter(strict=strict)
+        # The report engine's task group lives from __aenter__ to aclose(); views share it.
+        self._engine = ReportEngine(self._converter, reports)
+        self._owns_engine = True
 
     @classmethod
-    def _from_parts(cls, transport: Transport, converter: Converter) -> Self:
+    def _from_parts(cls, transport: Transport, converter: Converter, engine: ReportEngine) -> Self:
         client = cls.__new__(cls)
         client._transport = transport  # noqa: SLF001 - same class
         client._converter = converter  # noqa: SLF001 - same class
+        client._engine = engine  # noqa: SLF001 - same class
+        client._owns_engine = False  # noqa: SLF001 - same class
         return client
 
     def __repr__(self) -> str:
@@ -133,6 +142,8 @@ class SimwoodClient:
         return f"<SimwoodClient {self._transport.base_url} user={user!r} password='***'>"
 
     async def __aenter__(self) -> Self:
+        if self._owns_engine:
+            await self._engine.open()
         return self
 
     async def __aexit__(
@@ -144,8 +155,16 @@ class SimwoodClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connections this client opened (not an injected `http_client`)."""
-        await self._transport.aclose()
+        """Cancel pending report flights, then close the connections this client opened.
+
+        An injected `http_client` is never closed. Call this from the task that entered the
+        client (the report engine's task group belongs to that task).
+        """
+        try:
+            if self._owns_engine:
+                await self._engine.aclose()
+        finally:
+            await self._transport.aclose()
 
     def with_options(
         self,
@@ -181,7 +200,9 @@ class SimwoodClient:
             changes["deadline"] = deadline
         if account is not None:
             _, changes["account"] = resolve_credentials(None, None, account, env={})
-        return self._from_parts(self._transport.with_options(**changes), self._converter)
+        return self._from_parts(
+            self._transport.with_options(**changes), self._converter, self._engine
+        )
 
     @property
     def account(self) -> str | None:
@@ -212,6 +233,11 @@ class SimwoodClient:
     def cdrs(self) -> CdrsApi:
         """Voice CDRs: single pages, concurrent bulk pulls, and pulls straight to a file."""
         return CdrsApi(self._transport, self._converter)
+
+    @cached_property
+    def reports(self) -> ReportsApi:
+        """Asynchronous reports (CDRs, summaries), each one `await`, single-flight."""
+        return ReportsApi(self._transport, self._converter, self._engine)
 
     @cached_property
     def voice(self) -> VoiceApi:

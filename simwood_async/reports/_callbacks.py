@@ -1,0 +1,193 @@
+"""`CallbackReceiver`: a tiny ASGI app for Simwood's "your report is ready" callbacks.
+
+Simwood POSTs `application/x-www-form-urlencoded` with one field, `payload`, holding
+`{"app": "reports", "id": "<hash>", "data": null}`. The receiver checks the secret token in its
+URL (in constant time), parses the payload with the standard library, and tells every attached
+engine that the hash is ready. The body is only a hint: the engine still fetches the file with
+its authenticated GET, ignores hashes it is not waiting for, and keeps a slow safety poll.
+
+It needs no web framework: serve it alone (`uvicorn module:receiver`) or mount it
+(`app.mount("/simwood/callbacks", receiver)` in FastAPI or Starlette).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import secrets
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import parse_qs
+
+from simwood_async import _json
+from simwood_async.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from simwood_async.reports._engine import ReportEngine
+
+__all__ = ["CallbackReceiver"]
+
+logger = logging.getLogger("simwood_async")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_TOKEN: Final = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_HASH: Final = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+class CallbackReceiver:
+    """An ASGI app that turns report callbacks into immediate downloads.
+
+    ```python
+    receiver = CallbackReceiver()  # a random secret token
+    options = ReportOptions(
+        callback_url="https://example.com/simwood/callbacks", callback_receiver=receiver
+    )
+    app.mount("/simwood/callbacks", receiver)  # FastAPI / Starlette
+    ```
+
+    Requests are answered 200 `OK` when accepted (known hash or not, so Simwood stops
+    retrying), 404 for a wrong token, 405 for a method other than POST, 413 for a body over
+    `max_body` bytes and 400 for a body that is not a report callback.
+
+    Args:
+        token: The secret last path segment (16-128 URL-safe characters); random if omitted.
+        max_body: The largest body accepted, in bytes.
+
+    Attributes:
+        accepted: Callbacks accepted.
+        refused: Requests refused (wrong token, method, size or body).
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, token: str | None = None, *, max_body: int = 16384) -> None:
+        token = token if token is not None else secrets.token_urlsafe(32)
+        if not _TOKEN.fullmatch(token):
+            raise ConfigurationError("token must be 16-128 characters of [A-Za-z0-9_-]")
+        self._token = token.encode()
+        self._max_body = max_body
+        self._engines: list[ReportEngine] = []
+        self.accepted = 0
+        self.refused = 0
+
+    def __repr__(self) -> str:
+        return f"<CallbackReceiver token='***' engines={len(self._engines)}>"
+
+    @property
+    def token(self) -> str:
+        """The secret path segment (keep it out of logs)."""
+        return self._token.decode()
+
+    def url(self, base_url: str) -> str:
+        """The callback URL to give Simwood: `base_url` plus the token."""
+        return base_url.rstrip("/") + "/" + self.token
+
+    def attach(self, engine: ReportEngine) -> None:
+        """Deliver callbacks to `engine` (done by the client while it is open)."""
+        if engine not in self._engines:
+            self._engines.append(engine)
+
+    def detach(self, engine: ReportEngine) -> None:
+        """Stop delivering callbacks to `engine`."""
+        if engine in self._engines:
+            self._engines.remove(engine)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI connection."""
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        status, text = await self._handle(scope, receive)
+        if status >= 400:  # noqa: PLR2004
+            self.refused += 1
+            logger.warning("refused a report callback: %d %s", status, text)
+        body = text.encode()
+        headers = [(b"content-type", b"text/plain; charset=utf-8")]
+        headers.append((b"content-length", str(len(body)).encode()))
+        if status == 405:  # noqa: PLR2004
+            headers.append((b"allow", b"POST"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, str]:
+        token = str(scope.get("path", "")).rstrip("/").rsplit("/", 1)[-1]
+        if not hmac.compare_digest(token.encode("utf-8", "replace"), self._token):
+            return 404, "Not Found"
+        if scope.get("method") != "POST":
+            return 405, "Method Not Allowed"
+        body = await _read(receive, self._max_body)
+        if body is None:
+            return 413, "Payload Too Large"
+        report_hash = _parse(body, _content_type(scope))
+        if report_hash is None:
+            return 400, "Bad Request: expected a report callback payload"
+        self.accepted += 1
+        known = [engine.notify_ready(report_hash) for engine in list(self._engines)]
+        logger.info(
+            "report callback for %s (%s)", report_hash, "pending" if any(known) else "ignored"
+        )
+        return 200, "OK"
+
+
+def _content_type(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"content-type":
+            return bytes(value).decode("latin-1").split(";", 1)[0].strip().lower()
+    return ""
+
+
+async def _read(receive: Receive, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _parse(body: bytes, content_type: str) -> str | None:
+    """The hash named by a callback body, or None if it is not a report callback."""
+    try:
+        text = body.decode("utf-8")
+        if content_type == "application/json":
+            payload = text
+        else:
+            fields = parse_qs(text, strict_parsing=True, max_num_fields=8)
+            values = fields.get("payload", [])
+            if len(values) != 1:
+                return None
+            payload = values[0]
+        data = _json.loads(payload)
+    except (UnicodeDecodeError, ValueError):  # JSONDecodeError is a ValueError in both codecs
+        return None
+    if not isinstance(data, dict) or data.get("app", "reports") != "reports":
+        return None
+    report_hash = data.get("id")
+    if not isinstance(report_hash, str) or not _HASH.fullmatch(report_hash):
+        return None
+    return report_hash
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

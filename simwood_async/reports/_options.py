@@ -1,0 +1,100 @@
+"""`ReportOptions`: how the report engine waits, re-requests, learns and listens."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import attrs
+
+from simwood_async.exceptions import ConfigurationError
+from simwood_async.reports._callbacks import CallbackReceiver
+from simwood_async.reports._store import ReportStore
+
+__all__ = ["ReportOptions"]
+
+#: The API deletes a ready report after five minutes.
+EXPIRY = 300.0
+
+
+def _positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not value > 0:
+        raise ConfigurationError(f"{attribute.name} must be > 0, got {value!r}")
+
+
+def _url(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is None:
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"{attribute.name} must be an http(s) URL, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class ReportOptions:
+    """Settings of the report engine, passed as `SimwoodClient(reports=ReportOptions(...))`.
+
+    Attributes:
+        deadline: Seconds a report may take from its request to its result, re-requests
+            included; then waiters get `ReportTimeoutError`.
+        rerequests: Fresh requests allowed after the file expired, was collected elsewhere,
+            broke mid-download or did not decode.
+        callback_url: Sent as `callback` with every report request, so Simwood POSTs there when
+            a report is ready. With `callback_receiver`, the receiver's secret token is appended
+            as the last path segment.
+        callback_receiver: The ASGI app that receives those callbacks (see `CallbackReceiver`).
+        store: Coordination between clients (default: a private `InMemoryReportStore`).
+        delay_cost: How many requests one report-second of delay is worth: higher looks more
+            often. See the schedule in the engine's docs.
+        min_interval: The shortest time between poll rounds.
+        max_interval: The longest time between poll rounds (well under the 5-minute expiry).
+        safety_interval: Time between poll rounds while callbacks are arriving.
+        verify_survival: When the model gives a pending report less than this chance of still
+            being pending, it is checked with its own request (a listing cannot tell "pending"
+            from "collected elsewhere").
+        jitter: Relative spread of the round interval (0.2: +-10 %).
+        prior_strength: Report-seconds of observation the generation-time prior is worth.
+        memory: Roughly how many recent reports of a kind the model remembers.
+        clock: Monotonic seconds (inject a fake one in tests).
+        sleep: Awaitable sleep on that clock.
+        random: A float in [0, 1), for jitter.
+
+    .. versionadded:: 0.1.0
+    """
+
+    deadline: float = attrs.field(default=900.0, validator=_positive)
+    rerequests: int = attrs.field(default=2, validator=attrs.validators.ge(0))
+    callback_url: str | None = attrs.field(default=None, validator=_url)
+    callback_receiver: CallbackReceiver | None = None
+    store: ReportStore | None = None
+    delay_cost: float = attrs.field(default=1.0, validator=_positive)
+    min_interval: float = attrs.field(default=0.25, validator=_positive)
+    max_interval: float = attrs.field(default=10.0, validator=_positive)
+    safety_interval: float = attrs.field(default=30.0, validator=_positive)
+    verify_survival: float = 0.02
+    jitter: float = attrs.field(default=0.2, validator=[attrs.validators.ge(0.0)])
+    prior_strength: float = attrs.field(default=2.0, validator=_positive)
+    memory: int = attrs.field(default=200, validator=attrs.validators.ge(1))
+    clock: Callable[[], float] = attrs.field(default=anyio.current_time, repr=False)
+    sleep: Callable[[float], Awaitable[None]] = attrs.field(default=anyio.sleep, repr=False)
+    random: Callable[[], float] = attrs.field(default=random.random, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.min_interval > self.max_interval:
+            raise ConfigurationError("min_interval must not exceed max_interval")
+        if max(self.max_interval, self.safety_interval) >= EXPIRY / 2:
+            raise ConfigurationError(
+                "max_interval and safety_interval must stay well under the 5-minute expiry"
+            )
+        if self.callback_receiver is not None and self.callback_url is None:
+            raise ConfigurationError("callback_receiver needs callback_url (its public address)")
+
+    @property
+    def effective_callback_url(self) -> str | None:
+        """The `callback` value sent with report requests (token appended if a receiver)."""
+        if self.callback_url is None or self.callback_receiver is None:
+            return self.callback_url
+        return self.callback_url.rstrip("/") + "/" + self.callback_receiver.token

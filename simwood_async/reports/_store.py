@@ -1,0 +1,152 @@
+"""Coordination of report downloads between clients: claim a hash, publish, wait.
+
+A report file can be downloaded once. When several clients (in one process, or, with a shared
+store such as Redis, in many) await the same report hash, exactly one of them must poll and
+download it and the others must receive what it got. The engine talks to a `ReportStore`:
+
+* `claim(hash, owner)` makes the caller the owner of the hash's current *generation* (the API
+  reuses a hash for the same report on the same day once the file is gone, so each fresh
+  generation gets a new number), or says who owns it;
+* the owner `publish`es the outcome (the raw body, or why there is none) or `release`s the
+  claim without one (no waiter left, deadline passed);
+* the others `wait` for the generation's outcome; `None` means "claim again".
+
+Bodies are the raw bytes of the download, so a store that crosses processes only moves bytes;
+each client decodes them into its own models.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Literal, Protocol, runtime_checkable
+
+import anyio
+import attrs
+
+__all__ = ["Claim", "InMemoryReportStore", "ReportStore", "StoredOutcome"]
+
+
+@attrs.frozen(kw_only=True)
+class StoredOutcome:
+    """What became of one generation of a report hash.
+
+    Attributes:
+        status: `ready` (with `body`), `gone` (404: expired or collected elsewhere) or
+            `broken` (the download broke mid-body).
+        body: The downloaded bytes, for `ready`.
+        detail: What happened, for error messages.
+
+    .. versionadded:: 0.1.0
+    """
+
+    status: Literal["ready", "gone", "broken"]
+    body: bytes | None = None
+    detail: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Claim:
+    """The answer to `ReportStore.claim`.
+
+    Attributes:
+        owned: Whether the caller now owns (polls and downloads) this generation.
+        generation: The generation the claim concerns.
+        owner: Who owns it.
+
+    .. versionadded:: 0.1.0
+    """
+
+    owned: bool
+    generation: int
+    owner: str
+
+
+@runtime_checkable
+class ReportStore(Protocol):
+    """Where clients coordinate who downloads a report hash (see the module docstring).
+
+    .. versionadded:: 0.1.0
+    """
+
+    async def claim(self, report_hash: str, owner: str, *, ttl: float) -> Claim:
+        """Own the hash's current generation if nobody does; a claim lapses after `ttl` s."""
+        ...
+
+    async def publish(self, report_hash: str, claim: Claim, outcome: StoredOutcome) -> None:
+        """Record the outcome of an owned generation and wake its waiters."""
+        ...
+
+    async def release(self, report_hash: str, claim: Claim) -> None:
+        """Give up an owned generation without an outcome (waiters will claim again)."""
+        ...
+
+    async def wait(self, report_hash: str, generation: int) -> StoredOutcome | None:
+        """The outcome of a generation, once published; None if released or unknown.
+
+        Callers bound the wait with `anyio.move_on_after` (the owner may be gone).
+        """
+        ...
+
+
+@attrs.define
+class _Entry:
+    generation: int
+    owner: str | None
+    event: anyio.Event = attrs.field(factory=anyio.Event)
+
+
+class InMemoryReportStore:
+    """A `ReportStore` for the clients of one event loop (the default, one per client).
+
+    Share one instance between clients to make them share downloads. Claims never lapse here
+    (an owner always publishes or releases, even when cancelled), so `ttl` is unused.
+
+    Args:
+        keep: How many published outcomes are kept for waiters that arrive late.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, *, keep: int = 64) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self._done: OrderedDict[tuple[str, int], StoredOutcome] = OrderedDict()
+        self._keep = keep
+
+    def __repr__(self) -> str:
+        claimed = sum(e.owner is not None for e in self._entries.values())
+        return f"<InMemoryReportStore claimed={claimed}>"
+
+    async def claim(self, report_hash: str, owner: str, *, ttl: float) -> Claim:  # noqa: ARG002
+        """Own the hash's current generation if nobody does."""
+        entry = self._entries.get(report_hash)
+        if entry is not None and entry.owner is not None:
+            return Claim(owned=entry.owner == owner, generation=entry.generation, owner=entry.owner)
+        generation = entry.generation + 1 if entry is not None else 1
+        self._entries[report_hash] = _Entry(generation, owner)
+        return Claim(owned=True, generation=generation, owner=owner)
+
+    def _settle(self, report_hash: str, claim: Claim, outcome: StoredOutcome | None) -> None:
+        entry = self._entries.get(report_hash)
+        if entry is None or entry.generation != claim.generation or entry.owner != claim.owner:
+            return
+        if outcome is not None:
+            self._done[report_hash, claim.generation] = outcome
+            while len(self._done) > self._keep:
+                self._done.popitem(last=False)
+        entry.owner = None
+        entry.event.set()
+
+    async def publish(self, report_hash: str, claim: Claim, outcome: StoredOutcome) -> None:
+        """Record the outcome of an owned generation and wake its waiters."""
+        self._settle(report_hash, claim, outcome)
+
+    async def release(self, report_hash: str, claim: Claim) -> None:
+        """Give up an owned generation without an outcome."""
+        self._settle(report_hash, claim, None)
+
+    async def wait(self, report_hash: str, generation: int) -> StoredOutcome | None:
+        """The outcome of a generation, once published; None if released or unknown."""
+        entry = self._entries.get(report_hash)
+        if entry is not None and entry.generation == generation and entry.owner is not None:
+            await entry.event.wait()
+        return self._done.get((report_hash, generation))
