@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["SandboxApp"]
 
 _REALM: Final = {"WWW-Authenticate": 'Basic realm="Simwood API"'}
-_OPEN_PREFIXES: Final = ("/v3/tools/", "/_sandbox/")
+_CONTROL: Final = "/_sandbox/"
+_OPEN_PREFIXES: Final = ("/v3/tools/", _CONTROL)
 _UNMATCHED: Final = "<unmatched>"
 _FORM: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -125,7 +126,9 @@ class SandboxApp:
             route, response = await self._handle(scope, receive)
             await response(scope, receive, counting_send)
         finally:
-            self._core.stats.record(scope["method"], route, status)
+            # The sandbox's own control endpoints are neither counted nor faulted.
+            if not route.startswith(_CONTROL):
+                self._core.stats.record(scope["method"], route, status)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -195,9 +198,11 @@ class SandboxApp:
 
     async def _run(self, ctx: Ctx, handler: Handler) -> Any:
         core = self._core
-        hits = core.faults.draw(
-            REQUEST_FAULTS, route=ctx.route, path=ctx.request.url.path, method=ctx.method
-        )
+        hits = []
+        if not ctx.route.startswith(_CONTROL):
+            hits = core.faults.draw(
+                REQUEST_FAULTS, route=ctx.route, path=ctx.request.url.path, method=ctx.method
+            )
         wrap = None
         for fault in hits:
             kind, p = fault.kind, fault.params

@@ -58,6 +58,14 @@ REQUEST_FAULTS: Final = frozenset(
 )
 REPORT_FAULTS: Final = frozenset({"slow_report", "early_expiry"})
 CALLBACK_FAULTS: Final = frozenset({"callback_lost", "callback_delay", "callback_duplicate"})
+_ENDS_REQUEST: Final = frozenset({"error", "rate_limit", "reset"})
+# Kind -> kinds that can no longer take effect once it has fired.
+_EXCLUDES: Final[dict[str, frozenset[str]]] = {
+    **dict.fromkeys(_ENDS_REQUEST, _ENDS_REQUEST | {"truncate", "slow_body"}),
+    "truncate": frozenset({"truncate", "slow_body"}),
+    "slow_body": frozenset({"truncate", "slow_body"}),
+    "callback_lost": CALLBACK_FAULTS,
+}
 
 
 @attrs.define(eq=False)
@@ -96,13 +104,10 @@ class Fault:
             return True
         return path is not None and fnmatch.fnmatchcase(path, self.route)
 
-    def draw(self) -> bool:
-        """Roll the dice (always consumes one draw, so sequences stay reproducible)."""
+    def roll(self) -> bool:
+        """Roll the dice (always one draw, so sequences stay reproducible); not yet fired."""
         hit = self.rng.random() < self.rate
-        if not hit or (self.count is not None and self.fired >= self.count):
-            return False
-        self.fired += 1
-        return True
+        return hit and (self.count is None or self.fired < self.count)
 
 
 class Faults:
@@ -222,15 +227,24 @@ class Faults:
         path: str | None = None,
         method: str | None = None,
     ) -> list[Fault]:
-        """The rules of `kinds` that match and fire this time, in the order they were added."""
+        """The rules of `kinds` that match and fire this time, in the order they were added.
+
+        Every matching rule rolls its dice, but a rule whose effect is pre-empted by an earlier
+        one (a second error, or a delay after a lost callback) does not fire or count.
+        """
         if not self._rules:
             return []
         hits = []
+        excluded: frozenset[str] = frozenset()
         with self._lock:
             for fault in self._rules:
-                if fault.kind in kinds and fault.matches(route, path, method) and fault.draw():
-                    hits.append(fault)
+                if fault.kind not in kinds or not fault.matches(route, path, method):
+                    continue
+                if fault.roll() and fault.kind not in excluded:
+                    fault.fired += 1
                     self.fired[fault.kind] += 1
+                    hits.append(fault)
+                    excluded |= _EXCLUDES.get(fault.kind, frozenset())
         return hits
 
 
