@@ -9,8 +9,14 @@ import attrs
 import pytest
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
-from simwood_async import GMT, UK, UkDateTime, UtcDateTime
-from simwood_async._converter import format_wire_datetime, make_converter, parse_wire_datetime
+from simwood_async import GMT, UK, InvalidInputError, UkDateTime, UtcDateTime
+from simwood_async._converter import (
+    format_wire_datetime,
+    is_model,
+    make_converter,
+    parse_wire_datetime,
+)
+from simwood_async._validate import day
 from simwood_async.accounts import Balance, Invoice, InvoiceList
 from simwood_async.voice import DynamicLimits, VoiceLimits
 
@@ -231,3 +237,49 @@ def test_missing_required_field_fails():
 def test_converters_are_independent():
     """Each call builds a new converter; nothing is shared between clients."""
     assert make_converter() is not make_converter()
+
+
+def test_required_time_refuses_the_zero_date():
+    """MySQL's zero date cannot fill a required time field."""
+    with pytest.raises(ClassValidationError):
+        STRICT.structure({**SAMPLE, "utc": "0000-00-00 00:00:00"}, _Sample)
+    with pytest.raises(ValueError, match="expected a date and time"):
+        TOLERANT.structure({**SAMPLE, "uk": "0000-00-00 00:00:00"}, _Sample)
+
+
+def test_date_objects_pass_through():
+    """An already-parsed date is kept as it is."""
+    day = dt.date(2024, 2, 29)
+    assert STRICT.structure({**SAMPLE, "day": day}, _Sample).day is day
+
+
+def test_is_model():
+    """`is_model` tells attrs model instances from plain values."""
+    assert is_model(Balance(balance=Decimal(1), currency="GBP"))
+    assert not is_model({"balance": "1"})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(dt.date(2024, 2, 29), "2024-02-29"), ("2024-02-29", "2024-02-29")],
+    ids=["date", "text"],
+)
+def test_day_accepts_dates_and_iso_text(value, expected):
+    """Calendar-day inputs become `YYYY-MM-DD`."""
+    assert day(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (dt.datetime(2024, 2, 29, 12, tzinfo=GMT), "not a datetime"),
+        ("2023-02-29", "must be a date"),
+        ("29/02/2024", "must be a date"),
+        (20240229, "must be a date"),
+    ],
+    ids=["datetime", "impossible", "british", "number"],
+)
+def test_day_refuses_anything_else(value, message):
+    """Datetimes, impossible days and other formats raise InvalidInputError."""
+    with pytest.raises(InvalidInputError, match=message):
+        day(value)

@@ -288,3 +288,65 @@ def test_error_without_request_is_just_its_message() -> None:
     assert str(InvalidInputError("bad")) == "bad"
     assert str(ReportTimeoutError("late", report_hash="abc")) == "late"
     assert ReportTimeoutError("late", report_hash="abc").report_hash == "abc"
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(499, ClientError), (599, ServerError)], ids=["499", "599"]
+)
+async def test_unregistered_status_codes(client, router, status, error):
+    """Statuses without a standard phrase still map to their class, reason "error"."""
+    router.get(BALANCE_PATH).respond(status)
+    with pytest.raises(error, match=f"HTTP {status}: error"):
+        await client.accounts.prepay_balance()
+
+
+async def test_error_status_with_broken_success_json(client, router):
+    """A 4xx body that starts like the API's error JSON but is cut off is still its status."""
+    cut = b'{"success": false, "errors": ["Bad'
+    router.get(BALANCE_PATH).respond(400, content=cut, content_type="application/json")
+    with pytest.raises(BadRequestError) as info:
+        await client.accounts.prepay_balance()
+    assert info.value.errors == ()
+    assert str(info.value).startswith("HTTP 400: Bad Request")
+
+
+async def test_csv_body_is_not_taken_for_api_json(client, router):
+    """A text/csv body is never inspected for `success: false`."""
+    router.get(f"accounts/{ACCOUNT}/rates/csv/default").respond(
+        content=b'{"success": false}', content_type="text/csv"
+    )
+    with pytest.raises(DecodeError, match="unreadable ratecard CSV"):
+        await client.rates.ratecard()
+
+
+@pytest.mark.parametrize(
+    ("effect", "error"),
+    [
+        (httpx.ConnectError("refused"), ConnectError),
+        (httpx.ConnectTimeout("slow"), RequestTimeoutError),
+    ],
+    ids=["connect", "timeout"],
+)
+async def test_streamed_download_transport_errors(client, router, effect, error):
+    """A streamed download that cannot start raises the SDK's error naming the request."""
+    router.get(f"accounts/{ACCOUNT}/credit/invoices/I1.pdf").mock(side_effect=effect)
+    with pytest.raises(error) as info:
+        await client.accounts.invoice_pdf("I1")
+    assert str(info.value.request) == f"GET /v3/accounts/{ACCOUNT}/credit/invoices/I1.pdf"
+
+
+async def test_streamed_download_timeout_mid_body(client, router):
+    """A streamed download that stalls mid-body raises RequestTimeoutError."""
+
+    class _StalledPdf(httpx.AsyncByteStream):
+        """A PDF body that times out after its first chunk."""
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b"%PDF-1.4"
+            raise httpx.ReadTimeout("stalled")
+
+    router.get(f"accounts/{ACCOUNT}/credit/invoices/I1.pdf").mock(
+        side_effect=lambda _: httpx.Response(200, stream=_StalledPdf())
+    )
+    with pytest.raises(RequestTimeoutError, match="while reading the body"):
+        await client.accounts.invoice_pdf("I1")

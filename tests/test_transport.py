@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from simwood_async import (
+    NOT_GIVEN,
     AuthenticationError,
     ConnectError,
     DeadlineExceededError,
@@ -26,8 +27,9 @@ from simwood_async import (
     SimwoodClient,
     set_testing,
 )
-from simwood_async._retry import parse_retry_after
+from simwood_async._retry import is_testing, parse_retry_after
 from simwood_async._transport import encode_params, path
+from simwood_async.accounts import Balance
 from tests.conftest import ACCOUNT, PASSWORD, USERNAME, example, make_client
 
 if TYPE_CHECKING:
@@ -629,3 +631,28 @@ async def test_streamed_request_logs_one_line(client, router, caplog):
     records = [r.getMessage() for r in caplog.records if r.name == "simwood_async"]
     assert len(records) == 1
     assert records[0].startswith(f"GET /v3/accounts/{ACCOUNT}/credit/invoices/I1.pdf -> 200")
+
+
+async def test_unserialisable_json_body_sends_nothing(client, router):
+    """A JSON body the codec cannot encode raises TypeError before anything is sent."""
+    with pytest.raises(TypeError, match="not JSON seriali[sz]able"):
+        await client._transport.request("PUT", "tools/explain", json={"x": object()}, retry=False)
+    assert router.calls.call_count == 0
+
+
+def test_set_testing_is_a_switch(testing_mode):
+    """`set_testing(True)` is visible through `is_testing()` and zeroes every backoff."""
+    assert is_testing()
+    assert RetryPolicy(jitter=lambda: 1.0).backoff(3, retry_after=30.0) == 0.0
+
+
+def test_not_given_sentinel():
+    """`NOT_GIVEN` is a distinct sentinel with a readable repr."""
+    assert repr(NOT_GIVEN) == "NOT_GIVEN"
+    assert NOT_GIVEN is not None
+
+
+async def test_client_exposes_its_converter(client):
+    """`client.converter` structures the user's own payloads with the SDK's wire rules."""
+    balance = client.converter.structure({"balance": "2.50", "currency": "GBP"}, Balance)
+    assert balance == Balance(balance=Decimal("2.50"), currency="GBP")
