@@ -635,7 +635,7 @@ async def test_streamed_request_logs_one_line(client, router, caplog):
 
 async def test_unserialisable_json_body_sends_nothing(client, router):
     """A JSON body the codec cannot encode raises TypeError before anything is sent."""
-    with pytest.raises(TypeError, match="not JSON seriali[sz]able"):
+    with pytest.raises(TypeError, match=r"not JSON seriali[sz]able"):
         await client._transport.request("PUT", "tools/explain", json={"x": object()}, retry=False)
     assert router.calls.call_count == 0
 
