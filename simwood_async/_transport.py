@@ -58,6 +58,7 @@ _STATUS_ERRORS: Final[dict[int, type[StatusError]]] = {
     404: NotFoundError,
     429: RateLimitedError,
 }
+_MAX_CACHED_URLS: Final = 1024
 _FORBIDDEN_SEGMENTS: Final = frozenset({"", ".", ".."})
 _CONTROL: Final = frozenset(chr(i) for i in [*range(0x20), 0x7F])
 
@@ -247,6 +248,20 @@ def _reason(status: int) -> str:
         return "error"
 
 
+def _default_headers(http: httpx.AsyncClient) -> dict[str, str]:
+    headers = dict(http.headers.items())
+    agent = headers.get("user-agent", "")
+    if not agent or agent.startswith("python-httpx/"):
+        headers["user-agent"] = f"simwood-async/{_version()} {agent}".strip()
+    return headers
+
+
+def _version() -> str:
+    from simwood_async import __version__  # noqa: PLC0415 - the package imports this module
+
+    return __version__
+
+
 def _retryable(err: SimwoodError, policy: RetryPolicy) -> bool:
     if isinstance(err, DeadlineExceededError):
         return False  # the call's time is up: another attempt cannot finish in time
@@ -263,6 +278,17 @@ class _Shared:
     owns_http: bool
     max_concurrency: int
     limiter: anyio.CapacityLimiter | None = None
+    urls: dict[str, httpx.URL] = attrs.field(factory=dict)
+
+    def url(self, text: str) -> httpx.URL:
+        # Parsing a URL is about half the cost of building a request, and calls repeat
+        # the same few paths (URLs are immutable, so sharing them is safe).
+        url = self.urls.get(text)
+        if url is None:
+            if len(self.urls) >= _MAX_CACHED_URLS:
+                self.urls.clear()
+            url = self.urls[text] = httpx.URL(text)
+        return url
 
     def get_limiter(self) -> anyio.CapacityLimiter:
         # Created lazily: a CapacityLimiter needs a running event loop.
@@ -296,6 +322,10 @@ class Transport:
         self._base_path = urlsplit(base_url).path
         self.credentials = credentials
         self._auth_header = credentials.header() if credentials else None
+        # Requests are built here, not by `AsyncClient.build_request`, so the client's own
+        # headers (User-Agent, Accept-Encoding, anything set on an injected client) are
+        # copied once instead of merged on every request.
+        self._headers = _default_headers(http)
         self._account = account
         self.retry = retry
         self.deadline = deadline
@@ -352,14 +382,14 @@ class Transport:
         files: Any,
         auth: bool,
     ) -> httpx.Request:
-        headers = {}
+        headers = self._headers.copy()
         if auth:
             if self._auth_header is None:
                 raise ConfigurationError(
                     "no Simwood credentials configured: pass username= and password= "
                     "or set SIMWOOD_API_USER and SIMWOOD_API_PASSWORD"
                 )
-            headers["Authorization"] = self._auth_header
+            headers["authorization"] = self._auth_header
         content: bytes | None = None
         form: dict[str, list[str]] | None = None
         fields = encode_params(data) if data else []
@@ -370,18 +400,18 @@ class Transport:
             if fields or files:
                 raise TypeError("a request has either a JSON body or form fields, not both")
             content = _json.dumps(json)
-            headers["Content-Type"] = "application/json"
+            headers["content-type"] = "application/json"
         elif files:
             form = {}
             for key, value in fields:
                 form.setdefault(key, []).append(value)
         elif fields:
             content = urlencode(fields).encode("ascii")
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["content-type"] = "application/x-www-form-urlencoded"
         extensions = {"timeout": self.timeout.as_dict()} if self.timeout is not None else None
         return httpx.Request(
             method,
-            self.base_url + url_path,
+            self._shared.url(self.base_url + url_path),
             params=encode_params(params) if params else None,  # type: ignore[arg-type]
             data=form,
             content=content,

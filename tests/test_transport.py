@@ -656,3 +656,41 @@ async def test_client_exposes_its_converter(client):
     """`client.converter` structures the user's own payloads with the SDK's wire rules."""
     balance = client.converter.structure({"balance": "2.50", "currency": "GBP"}, Balance)
     assert balance == Balance(balance=Decimal("2.50"), currency="GBP")
+
+
+async def test_requests_carry_the_client_default_headers(client, router):
+    """Requests name the SDK in User-Agent and accept compressed bodies."""
+    route = router.get(BALANCE_PATH).respond(json=BALANCE)
+    await client.accounts.prepay_balance()
+    headers = route.calls.last.request.headers
+    assert headers["user-agent"].startswith("simwood-async/")
+    assert "python-httpx/" in headers["user-agent"]
+    assert "gzip" in headers["accept-encoding"]
+
+
+async def test_injected_client_headers_are_sent(router):
+    """Headers configured on an injected `http_client` (its User-Agent too) are sent."""
+    route = router.get(BALANCE_PATH).respond(json=BALANCE)
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(router.async_handler),
+        headers={"User-Agent": "my-app/2", "X-Trace": "abc", "Authorization": "Bearer x"},
+    ) as http:
+        c = SimwoodClient(ACCOUNT, username=USERNAME, password=PASSWORD, http_client=http, env={})
+        await c.accounts.prepay_balance()
+    headers = route.calls.last.request.headers
+    assert headers["user-agent"] == "my-app/2"
+    assert headers["x-trace"] == "abc"
+    assert headers.get_list("authorization") == [BASIC]
+
+
+async def test_repeated_calls_with_other_queries(client, router):
+    """The same path with different query parameters sends each call's own query."""
+    route = router.get(f"voice/{ACCOUNT}/channels/history").respond(json=[])
+    await client.voice.channel_history("1m")
+    await client.voice.channel_history("1h")
+    await client.voice.channel_history("1m")
+    assert [c.request.url.query for c in route.calls] == [
+        b"interval=1m",
+        b"interval=1h",
+        b"interval=1m",
+    ]
