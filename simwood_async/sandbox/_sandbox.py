@@ -224,8 +224,9 @@ class Sandbox:
         due = self._core.store.take_due_callbacks()
         if not due:
             return 0
+        # trust_env off: callbacks go to local receivers, never through a configured proxy.
         async with httpx.AsyncClient(
-            transport=self._callback_transport, timeout=_CALLBACK_TIMEOUT
+            transport=self._callback_transport, timeout=_CALLBACK_TIMEOUT, trust_env=False
         ) as http:
             for hash_, url in due:
                 await self._send_callback(http, hash_, url)

@@ -198,6 +198,7 @@ async def test_callback_faults_lose_delay_and_duplicate():
     got: list[str] = []
 
     def receive(request: httpx.Request) -> httpx.Response:
+        """Record the callback body."""
         got.append(request.content.decode())
         return httpx.Response(200)
 

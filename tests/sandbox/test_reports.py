@@ -140,6 +140,7 @@ async def test_listing_shows_ready_uncollected_files(api, sandbox):
 
 
 def _voice_truth(sandbox: Any, day: dt.date) -> list[VoiceCdr]:
+    """The sandbox's ground-truth voice rows of a day, as models."""
     return [sandbox._core.converter.structure(r, VoiceCdr) for r in sandbox.voice_cdrs(day)]
 
 
@@ -253,6 +254,7 @@ async def test_report_delay_callable_gets_kind_and_params():
     seen = []
 
     def delay(kind, params, rng):
+        """Record the call; a fixed delay."""
         seen.append((kind, dict(params)))
         return 7.0
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+import threading
 
-import anyio
 import httpx
 
 from simwood_async import SimwoodClient
@@ -28,31 +29,30 @@ async def test_serve_binds_loopback_and_speaks_the_api(sandbox):
             assert (await client.accounts.prepay_balance()).currency == "GBP"
 
 
-async def test_command_line_server_prints_its_coordinates_and_serves():
+def test_command_line_server_prints_its_coordinates_and_serves():
     """`python -m simwood_async.sandbox --port 0 --json` prints one JSON line, then serves."""
     cmd = [sys.executable, "-m", "simwood_async.sandbox", "--port", "0", "--json",
            "--seed", "4", "--password", "pw-cli", "--report-delay", "0",
            "--fault", "error:1.0,status=503,route=/v3/accounts/*/rates/*"]  # fmt: skip
-    async with await anyio.open_process(cmd, stderr=None) as proc:
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as proc:  # noqa: S603
+        watchdog = threading.Timer(30, proc.kill)  # never hang the suite
+        watchdog.start()
         try:
             assert proc.stdout is not None
-            line = b""
-            with anyio.fail_after(30):
-                while not line.endswith(b"\n"):
-                    line += await proc.stdout.receive()
-            info = json.loads(line)
+            info = json.loads(proc.stdout.readline())
             assert set(info) == {"base_url", "account", "username", "password"}
             assert info["password"] == "pw-cli"
             assert info["base_url"].startswith("http://127.0.0.1:")
-            async with httpx.AsyncClient(
+            with httpx.Client(
                 base_url=info["base_url"], auth=(info["username"], info["password"])
             ) as http:
-                assert (await http.get(f"accounts/{info['account']}/prepay/balance")).is_success
-                tariffs = await http.get(f"accounts/{info['account']}/rates/tariffs")
+                assert http.get(f"accounts/{info['account']}/prepay/balance").is_success
+                tariffs = http.get(f"accounts/{info['account']}/rates/tariffs")
                 assert tariffs.status_code == 503
         finally:
+            watchdog.cancel()
             proc.terminate()
-            await proc.wait()
+            proc.wait(timeout=30)
 
 
 def test_command_line_options_parse():
