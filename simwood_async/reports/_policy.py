@@ -4,15 +4,17 @@ The model
 ---------
 For each report kind (endpoint) the engine estimates the *hazard of readiness*: the chance per
 second that a report still pending at elapsed time `t` becomes ready. Elapsed time is cut into
-bins (quarter seconds up to 1 s, then 25 % wider each bin) and each bin keeps two numbers:
+bins (quarter seconds up to 1 s, then 15 % wider each bin) and each bin keeps two numbers:
 
 * exposure: report-seconds during which a report of this kind was *known* to be pending there
   (from its request to its last negative check), and
 * events: reports that became ready there (at the middle of the interval between the last
   negative check and the check that found it ready).
 
-The hazard in a bin is `(events + s * h0) / (exposure + s)`: the observed rate, pulled towards
-a scale-free prior `h0(t) = 1 / (t + 1)` with a strength of `s` report-seconds. Counting
+The hazard in a bin is `(events + k) / (exposure + k / prior)`: the observed rate, pulled
+towards a prior worth `k` events. The prior of the first bin is the scale-free `1 / (t + 1)`;
+every later bin's prior is its predecessor's estimate carried on with that `1/t` shape, so a
+bin that reports have only just entered is not mistaken for "never ready". Counting
 exposure rather than completed reports handles censoring: reports still pending teach the model
 that readiness is *not* happening yet, which a list of finished generation times cannot.
 Observations decay (the last few hundred reports dominate), so the model follows a slower API.
@@ -42,10 +44,13 @@ if TYPE_CHECKING:
 __all__ = ["GenerationModel", "next_round"]
 
 
+_GROWTH: Final = 1.15
+
+
 def _bin_edges() -> tuple[float, ...]:
     edges = [0.0, 0.25, 0.5, 0.75, 1.0]
     while edges[-1] < 7200.0:  # noqa: PLR2004 - two hours covers any report
-        edges.append(edges[-1] * 1.25)
+        edges.append(edges[-1] * _GROWTH)
     return tuple(edges)
 
 
@@ -58,71 +63,79 @@ class GenerationModel:
     """The learned hazard of readiness of one report kind (see the module docstring).
 
     Args:
-        prior_strength: Report-seconds of exposure the prior is worth.
+        prior_strength: How many observed readiness events the prior of a bin is worth.
         memory: Roughly how many recent reports dominate (older ones decay away).
     """
 
-    __slots__ = ("_cum", "_decay", "_events", "_exposure", "_strength", "observations")
+    __slots__ = ("_cum", "_decay", "_events", "_exposure", "_rates", "_strength", "observations")
 
-    def __init__(self, *, prior_strength: float = 2.0, memory: int = 200) -> None:
+    def __init__(self, *, prior_strength: float = 4.0, memory: int = 200) -> None:
         self._strength = prior_strength
         self._decay = 1.0 - 1.0 / max(memory, 1)
         self._events = [0.0] * len(_WIDTHS)
         self._exposure = [0.0] * len(_WIDTHS)
-        self._cum: list[float] | None = None
+        self._rates: list[float] = []
+        self._cum: list[float] = []
         self.observations = 0
-
-    def hazard(self, t: float) -> float:
-        """Chance per second that a report pending at elapsed `t` becomes ready."""
-        b = self._bin(t)
-        if b >= len(_WIDTHS):
-            b = len(_WIDTHS) - 1
-        s = self._strength
-        return (self._events[b] + s * _PRIOR[b]) / (self._exposure[b] + s)
 
     @staticmethod
     def _bin(t: float) -> int:
-        return bisect.bisect_right(_EDGES, t) - 1
+        return min(max(bisect.bisect_right(_EDGES, t) - 1, 0), len(_WIDTHS) - 1)
 
     def record_pending(self, start: float, end: float) -> None:
         """Record that a report was pending from elapsed `start` to elapsed `end`."""
         if end <= start:
             return
-        b = max(self._bin(start), 0)
+        b = self._bin(start)
         while b < len(_WIDTHS) and _EDGES[b] < end:
             overlap = min(end, _EDGES[b + 1]) - max(start, _EDGES[b])
             if overlap > 0:
                 self._exposure[b] += overlap
             b += 1
-        self._cum = None
+        self._rates = []
 
     def record_ready(self, at: float) -> None:
         """Record that a report became ready at elapsed `at` (older observations decay)."""
         decay = self._decay
         self._events = [e * decay for e in self._events]
         self._exposure = [e * decay for e in self._exposure]
-        b = min(max(self._bin(at), 0), len(_WIDTHS) - 1)
-        self._events[b] += 1.0
+        self._events[self._bin(at)] += 1.0
         self.observations += 1
-        self._cum = None
+        self._rates = []
 
-    def _cumulative(self) -> list[float]:
-        if self._cum is None:
-            cum = [0.0]
-            s = self._strength
-            for b, width in enumerate(_WIDTHS):
-                rate = (self._events[b] + s * _PRIOR[b]) / (self._exposure[b] + s)
-                cum.append(cum[-1] + rate * width)
-            self._cum = cum
-        return self._cum
+    def _refresh(self) -> None:
+        # Each bin's prior is its predecessor's estimate, worth `strength` events, so a bin
+        # that reports have just entered (little exposure, no event yet) is not taken for
+        # "never ready". Carried on after a bin rich in events, the estimate stays level; after
+        # a bin with few, it fades with the 1/t shape of the first prior (a backoff, when
+        # nothing has been seen yet).
+        rates: list[float] = []
+        cum = [0.0]
+        k = self._strength
+        previous, weight = _PRIOR[0], 1.0
+        events, exposure = self._events, self._exposure
+        for b, width in enumerate(_WIDTHS):
+            prior = previous * (_PRIOR[b] / _PRIOR[max(b - 1, 0)]) ** weight
+            rate = (events[b] + k) / (exposure[b] + k / prior)
+            rates.append(rate)
+            cum.append(cum[-1] + rate * width)
+            previous, weight = rate, k / (events[b] + k)
+        self._rates, self._cum = rates, cum
+
+    def hazard(self, t: float) -> float:
+        """Chance per second that a report pending at elapsed `t` becomes ready."""
+        if not self._rates:
+            self._refresh()
+        return self._rates[self._bin(t)]
 
     def cumulative_hazard(self, t: float) -> float:
         """The integral of the hazard from 0 to elapsed `t`."""
-        cum = self._cumulative()
         if t <= 0:
             return 0.0
-        b = min(self._bin(t), len(_WIDTHS) - 1)
-        return cum[b] + self.hazard(t) * (t - _EDGES[b])
+        if not self._rates:
+            self._refresh()
+        b = self._bin(t)
+        return self._cum[b] + self._rates[b] * (t - _EDGES[b])
 
     def ready_by(self, since: float, until: float) -> float:
         """Chance of being ready by elapsed `until`, given pending at elapsed `since`."""
@@ -137,12 +150,10 @@ class GenerationModel:
     def quantile(self, q: float) -> float:
         """The elapsed time by which a fraction `q` of reports are ready (for stats)."""
         target = -math.log(max(1.0 - q, 1e-12))
-        cum = self._cumulative()
-        b = bisect.bisect_right(cum, target) - 1
-        if b >= len(_WIDTHS):
-            return _EDGES[-1]
-        rate = self.hazard(_EDGES[b])
-        return _EDGES[b] + (target - cum[b]) / rate
+        if not self._rates:
+            self._refresh()
+        b = min(bisect.bisect_right(self._cum, target) - 1, len(_WIDTHS) - 1)
+        return _EDGES[b] + (target - self._cum[b]) / self._rates[b]
 
 
 # One pending report, for scheduling: (model, requested_at, last_checked_at).
@@ -170,7 +181,6 @@ def _accrued_delay(items: Iterable[tuple[GenerationModel, float, float, int]], a
 def next_round(
     pending: Iterable[Pending],
     *,
-    now: float,
     last_round: float,
     delay_cost: float,
     min_interval: float,
@@ -179,8 +189,8 @@ def next_round(
     """When the next round should look, as an absolute time on the engine's clock.
 
     The smallest time at which the expected delay accrued since `last_round` is worth one
-    request, clamped to `[last_round + min_interval, last_round + max_interval]` and never
-    before `now`.
+    request, clamped to `[last_round + min_interval, last_round + max_interval]` (it may be
+    in the past: then a round is due now).
     """
     counts: dict[tuple[int, float, float], int] = {}
     models: dict[int, GenerationModel] = {}
@@ -204,4 +214,4 @@ def next_round(
             else:
                 low = mid
         found = math.exp(high)
-    return max(now, last_round + found)
+    return last_round + found

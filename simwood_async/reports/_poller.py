@@ -118,6 +118,7 @@ class Poller:
         self._sleep_scope: anyio.CancelScope | None = None
         self._last_round = 0.0
         self._next_at = 0.0
+        self._spread = 1.0
         self._callbacks = options.callback_url is not None
         self._trust_callbacks = True
 
@@ -308,6 +309,7 @@ class Poller:
         if not self._running and self._pending and self._tg is not None:
             self._running = True
             self._last_round = self._clock()
+            self._next_at = math.inf  # planned before the first round
             self._tg.start_soon(self._schedule, name="simwood report scheduler")
 
     def _dispatch(self, hf: HashFlight, action: str) -> None:
@@ -342,13 +344,12 @@ class Poller:
         o = self._o
         at = next_round(
             ((h.model, h.requested_at, h.checked_at) for h in idle),
-            now=self._clock(),
             last_round=self._last_round,
             delay_cost=o.delay_cost,
             min_interval=o.min_interval,
             max_interval=o.max_interval,
         )
-        interval = (at - self._last_round) * (1 - o.jitter / 2 + o.jitter * o.random())
+        interval = (at - self._last_round) * self._spread
         if self._callbacks and self._trust_callbacks:
             interval = max(interval, o.safety_interval)  # callbacks do the work; poll slowly
         return max(self._clock(), self._last_round + interval)
@@ -371,11 +372,16 @@ class Poller:
         age = now - hf.requested_at
         if hf.model.survival(age) >= self._o.verify_survival:
             return False
-        return now - hf.verified_at >= max(self._o.min_interval, age / 2)
+        spacing = max(self._o.min_interval, age / 2)
+        if self._callbacks and self._trust_callbacks:
+            spacing = max(spacing, self._o.safety_interval)
+        return now - hf.verified_at >= spacing
 
     async def _round(self, idle: list[HashFlight], now: float) -> None:
         self._last_round = now
         self._next_at = math.inf  # planned again once some hash is idle
+        o = self._o
+        self._spread = 1 - o.jitter / 2 + o.jitter * o.random()  # one draw per round
         accounts: defaultdict[str, list[HashFlight]] = defaultdict(list)
         for hf in idle:
             accounts[hf.key[0]].append(hf)
@@ -386,6 +392,7 @@ class Poller:
                 h.model.ready_by(h.checked_at - h.requested_at, now - h.requested_at) for h in rest
             )
             if len(rest) >= 2 and 1 + likely < len(rest):  # noqa: PLR2004
+                logger.debug("listing round: %d pending, %.2f expected ready", len(rest), likely)
                 listed = await self._list(rest[0].transport)
                 for hf in rest:
                     if listed is None or hf.busy or hf.key not in self._pending:

@@ -1,0 +1,347 @@
+"""Report engine: single flight, learned listing-based polling and callbacks, against baselines.
+
+Everything runs against the sandbox in-process, in *virtual time*: trio's `MockClock` with
+`autojump_threshold=0` jumps the clock to the next timer whenever every task is blocked, and
+the sandbox's clock reads that same virtual time. So the generation times, polls, expiries and
+callbacks follow sandbox seconds exactly, and two minutes of report generation take a second or
+two of real time. Delays are sandbox seconds from a report becoming ready (ground truth, from
+the sandbox's report_delay) to its rows being in the caller's hands.
+
+(a) 10,000 identical concurrent requests: POSTs and downloads sent, CPU per caller; and 100
+    naive callers (each POSTs and polls on its own) for contrast.
+(b) 500 distinct reports, generation times spread over 1-120 s, all requested at once: the
+    engine against a fixed 1 s per-hash poller and a per-hash exponential backoff poller
+    (1 s doubling, capped at 30 s).
+(c) the same 500 with callbacks (the engine's ASGI receiver as the sandbox's callback target).
+
+Run: `python benchmarks/bench_reports.py [--plot]`. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import trio
+import trio.testing
+
+from simwood_async import RetryPolicy
+from simwood_async.reports import CallbackReceiver, ReportOptions
+from simwood_async.sandbox import IN_PROCESS_BASE_URL, Sandbox
+
+START = dt.datetime(2026, 3, 15, 12, 0, 0, tzinfo=dt.timezone.utc).timestamp()
+IDENTICAL = 10_000
+NAIVE = 100
+DISTINCT = 500
+FIRST_DAY = dt.date(2024, 6, 1)
+
+
+class VirtualClock:
+    """A sandbox clock that reads trio's (mock) clock: sandbox time is virtual time."""
+
+    def now(self) -> float:
+        """Sandbox Unix seconds."""
+        return START + trio.current_time()
+
+    def real_seconds(self, sandbox_seconds: float) -> float:
+        """Virtual seconds are the loop's seconds."""
+        return sandbox_seconds
+
+
+class Truth:
+    """Records when each report generation becomes ready (sandbox ground truth)."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self.ready_at: dict[str, float] = {}
+
+    def delay(self, kind: str, params: Any, rng: random.Random) -> float:  # noqa: ARG002
+        """Generation time: a fixed function of the report's date, spread over 1-120 s."""
+        key = params.get("date", kind)
+        seconds = random.Random(f"gen:{key}").uniform(1.0, 120.0)
+        self.ready_at[key] = self.clock.now() + seconds
+        return seconds
+
+
+def make_sandbox(truth: Truth | None = None, **kwargs: Any) -> Sandbox:
+    clock = truth.clock if truth else VirtualClock()
+    return Sandbox(
+        seed=1,
+        clock=clock,
+        report_delay=truth.delay if truth else 5.0,
+        cdr_rows_per_day=kwargs.pop("rows", 5),
+        **kwargs,
+    )
+
+
+def requests_sent(sandbox: Sandbox) -> int:
+    return sandbox.stats.total
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+# -- (a) identical requests -------------------------------------------------------------------
+
+
+async def identical() -> dict[str, Any]:
+    sandbox = make_sandbox()
+    day = "2026-03-14"
+    async with sandbox.client(reports=ReportOptions()) as client:
+        results: list[Any] = []
+
+        async def caller() -> None:
+            results.append(await client.reports.voice_cdr_day(date=day))
+
+        cpu = time.process_time()
+        async with anyio.create_task_group() as tg:
+            for _ in range(IDENTICAL):
+                tg.start_soon(caller)
+        cpu = time.process_time() - cpu
+    same = all(r is results[0] for r in results)
+    posts = sandbox.stats.count(method="POST")
+    downloads = sum(sandbox.reports.downloads.values())
+    return {
+        "callers": IDENTICAL,
+        "posts": posts,
+        "downloads": downloads,
+        "cpu_us_per_caller": round(cpu / IDENTICAL * 1e6, 1),
+        "same_object": same,
+        "coalesced": client.reports.stats.coalesced_callers,
+    }
+
+
+async def naive_identical() -> dict[str, Any]:
+    """Each caller POSTs and polls on its own: one gets the file, the rest a 404."""
+    sandbox = make_sandbox()
+    ok = gone = 0
+    async with raw_http(sandbox) as http:
+
+        async def caller() -> None:
+            nonlocal ok, gone
+            link = await post(http, sandbox, "2026-03-14")
+            while True:
+                response = await http.get(link)
+                if response.status_code == 200:
+                    ok += 1
+                    return
+                if response.status_code == 404:
+                    gone += 1
+                    return
+                await anyio.sleep(1.0)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(NAIVE):
+                tg.start_soon(caller)
+    return {
+        "callers": NAIVE,
+        "posts": sandbox.stats.count(method="POST"),
+        "requests": requests_sent(sandbox),
+        "ok": ok,
+        "got_404": gone,
+    }
+
+
+# -- (b), (c) distinct reports ----------------------------------------------------------------
+
+
+def dates() -> list[str]:
+    return [(FIRST_DAY + dt.timedelta(days=i)).isoformat() for i in range(DISTINCT)]
+
+
+def raw_http(sandbox: Sandbox) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=sandbox.transport(),
+        base_url=IN_PROCESS_BASE_URL,
+        auth=(sandbox.username, sandbox.password),
+    )
+
+
+async def post(http: httpx.AsyncClient, sandbox: Sandbox, day: str) -> str:
+    response = await http.post(
+        f"accounts/{sandbox.account}/reports/voice/cdr/day", data={"date": day}
+    )
+    response.raise_for_status()
+    return str(response.json()["link"]).removeprefix("/v3/")
+
+
+async def baseline(kind: str) -> dict[str, Any]:
+    truth = Truth(VirtualClock())
+    sandbox = make_sandbox(truth)
+    delays: list[float] = []
+    async with raw_http(sandbox) as http:
+
+        async def one(day: str) -> None:
+            link = await post(http, sandbox, day)
+            wait = 1.0
+            while True:
+                response = await http.get(link)
+                if response.status_code == 200:
+                    response.json()
+                    delays.append(truth.clock.now() - truth.ready_at[day])
+                    return
+                await anyio.sleep(wait)
+                if kind == "backoff_30s":
+                    wait = min(wait * 2, 30.0)
+
+        async with anyio.create_task_group() as tg:
+            for day in dates():
+                tg.start_soon(one, day)
+    return summary(requests_sent(sandbox), delays)
+
+
+async def engine(*, callbacks: bool) -> tuple[dict[str, Any], list[float]]:
+    truth = Truth(VirtualClock())
+    receiver = CallbackReceiver() if callbacks else None
+    sandbox = make_sandbox(
+        truth, callback_transport=httpx.ASGITransport(receiver) if receiver else None
+    )
+    options = ReportOptions(
+        callback_url="http://callbacks.example/simwood" if receiver else None,
+        callback_receiver=receiver,
+        random=random.Random(7).random,
+    )
+    delays: list[float] = []
+    async with sandbox, sandbox.client(reports=options, retry=RetryPolicy()) as client:
+
+        async def one(day: str) -> None:
+            await client.reports.voice_cdr_day(date=day)
+            delays.append(truth.clock.now() - truth.ready_at[day])
+
+        async with anyio.create_task_group() as tg:
+            for day in dates():
+                tg.start_soon(one, day)
+        stats = client.reports.stats
+    result = summary(requests_sent(sandbox), delays)
+    result["listings"] = stats.listings
+    result["polls"] = stats.polls
+    return result, delays
+
+
+def summary(requests: int, delays: list[float]) -> dict[str, Any]:
+    assert len(delays) == DISTINCT, len(delays)
+    return {
+        "requests_per_report": round(requests / DISTINCT, 3),
+        "median_delay_s": round(statistics.median(delays), 3),
+        "p99_delay_s": round(pct(delays, 0.99), 3),
+    }
+
+
+# -- output -----------------------------------------------------------------------------------
+
+
+def plot(distinct: dict[str, dict[str, Any]], callbacks: dict[str, Any], out: Path) -> None:
+    import matplotlib as mpl  # noqa: PLC0415 - only with --plot
+
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    points = {**distinct, "engine + callbacks": callbacks}
+    styles = {
+        "engine": ("tab:green", "o"),
+        "engine + callbacks": ("tab:blue", "D"),
+        "fixed_1s": ("tab:red", "s"),
+        "backoff_30s": ("tab:orange", "^"),
+    }
+    for name, row in points.items():
+        color, marker = styles[name]
+        x, y = row["requests_per_report"], row["median_delay_s"]
+        ax.errorbar(
+            x,
+            y,
+            yerr=[[0], [row["p99_delay_s"] - y]],
+            fmt=marker,
+            color=color,
+            markersize=9,
+            capsize=4,
+            label=f"{name}: {x:.2f} req/report, median {y:.2f} s, p99 {row['p99_delay_s']:.2f} s",
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("symlog", linthresh=0.1)
+    ax.set_xlabel("requests per report (log; the floor is 2: one POST, one download)")
+    ax.set_ylabel("ready -> downloaded delay, s (median, bar to p99)")
+    ax.set_title(f"{DISTINCT} reports, generation 1-120 s, all requested at once")
+    ax.grid(visible=True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+
+
+async def main(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    a = await identical()
+    naive = await naive_identical()
+    distinct: dict[str, dict[str, Any]] = {}
+    distinct["engine"], _ = await engine(callbacks=False)
+    distinct["fixed_1s"] = await baseline("fixed_1s")
+    distinct["backoff_30s"] = await baseline("backoff_30s")
+    callbacks, _ = await engine(callbacks=True)
+
+    print(f"(a) {IDENTICAL} identical concurrent requests (sandbox report takes 5 s)")
+    print(
+        f"    engine: {a['posts']} POST, {a['downloads']} download, "
+        f"{a['cpu_us_per_caller']} us CPU per caller, same object for all: {a['same_object']}"
+    )
+    print(
+        f"    naive ({NAIVE} callers, each polls alone): {naive['posts']} POSTs, "
+        f"{naive['requests']} requests, {naive['ok']} got the file, {naive['got_404']} got 404"
+    )
+    print()
+    print(f"(b) {DISTINCT} distinct reports, generation 1-120 s, all requested at once")
+    header = f"    {'strategy':<14}{'req/report':>12}{'median s':>10}{'p99 s':>9}{'req ratio':>11}"
+    print(header)
+    for name, row in distinct.items():
+        ratio = row["requests_per_report"] / distinct["engine"]["requests_per_report"]
+        print(
+            f"    {name:<14}{row['requests_per_report']:>12.3f}{row['median_delay_s']:>10.3f}"
+            f"{row['p99_delay_s']:>9.3f}{ratio:>10.1f}x"
+        )
+    e = distinct["engine"]
+    print(f"    engine: {e['listings']} listings, {e['polls']} per-hash polls answered 204")
+    print()
+    print("(c) the same with callbacks")
+    print(
+        f"    engine+callbacks  {callbacks['requests_per_report']:.3f} req/report, median "
+        f"{callbacks['median_delay_s']:.3f} s, p99 {callbacks['p99_delay_s']:.3f} s "
+        f"({callbacks['listings']} safety listings)"
+    )
+    print(f"\nreal time: {time.perf_counter() - started:.1f} s (virtual clock)")
+    if args.plot:
+        out = Path(__file__).resolve().parent.parent / "docs" / "img" / "report-polling.png"
+        plot({k: v for k, v in distinct.items()}, callbacks, out)
+        print(f"plot written to {out}")
+    strip = ("listings", "polls")
+    print(
+        json.dumps(
+            {
+                "identical": {
+                    k: a[k] for k in ("callers", "posts", "downloads", "cpu_us_per_caller")
+                },
+                "distinct": {
+                    n: {k: v for k, v in r.items() if k not in strip} for n, r in distinct.items()
+                },
+                "callbacks": {k: v for k, v in callbacks.items() if k not in strip},
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plot", action="store_true", help="write docs/img/report-polling.png")
+    namespace = parser.parse_args()
+    trio.run(main, namespace, clock=trio.testing.MockClock(autojump_threshold=0))
+    sys.exit(0)
