@@ -337,6 +337,11 @@ class CdrsApi(Area):
         remaining = [w for w in windows if w.key not in finished]
         if remaining:
             check_age(remaining[0].start, now=now().astimezone(GMT))
+        def report(progress: PullProgress) -> None:
+            # Count the windows on disk, not those handed to the writer.
+            if on_progress is not None:
+                on_progress(attrs.evolve(progress, windows_done=len(sink.done)))
+
         engine: PageEngine[tuple[str, bytes]] = PageEngine(
             remaining,
             self._fetcher(
@@ -349,7 +354,7 @@ class CdrsApi(Area):
             page_size=page_size,
             ordered=True,
             retry=self._t.retry,
-            on_progress=on_progress,
+            on_progress=report,
             windows_total=len(windows),
         )
         await sink.open()
@@ -360,6 +365,7 @@ class CdrsApi(Area):
                     await sink.write(chunk.rows)
                     if chunk.last:
                         await sink.commit(chunk.window.key, until=until.isoformat())
+                        report(engine.progress())
             complete = True
         finally:
             await sink.close(complete=complete)
