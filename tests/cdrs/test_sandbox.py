@@ -65,9 +65,11 @@ async def test_ninety_days_return_exactly_the_sandbox_rows(retry, faults):
     for kind, rate, params in faults:
         sandbox.faults.add(kind, rate, route="/v3/voice/*", **params)
     first = oldest_day(sandbox)
-    async with sandbox.client(retry=retry) as client:
-        async with client.cdrs.pull(first, None, now=sandbox.now, concurrency=8) as cdrs:
-            refs = [cdr.reference async for cdr in cdrs]
+    async with (
+        sandbox.client(retry=retry) as client,
+        client.cdrs.pull(first, None, now=sandbox.now, concurrency=8) as cdrs,
+    ):
+        refs = [cdr.reference async for cdr in cdrs]
     truth = ground_truth(sandbox, first, cdrs.until)
     assert len(cdrs.windows) == 91
     assert len(refs) == len(set(refs)) == len(truth) > 90 * 150
@@ -87,9 +89,12 @@ async def test_calls_arriving_during_the_pull_lose_nothing(retry, ordered):
     def traffic(_progress):
         clock.advance(60)  # 60 more calls on top of today's pages, after every page
 
-    async with sandbox.client(retry=retry) as client, client.cdrs.pull(
-        first, None, now=sandbox.now, page_size=40, ordered=ordered, on_progress=traffic
-    ) as cdrs:
+    async with (
+        sandbox.client(retry=retry) as client,
+        client.cdrs.pull(
+            first, None, now=sandbox.now, page_size=40, ordered=ordered, on_progress=traffic
+        ) as cdrs,
+    ):
         refs = [cdr.reference async for cdr in cdrs]
     assert sandbox.now() > cdrs.until + dt.timedelta(minutes=10)
     truth = ground_truth(sandbox, first, cdrs.until)
