@@ -37,6 +37,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 _TOKEN: Final = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _HASH: Final = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_DRAIN_LIMIT: Final = 1 << 20
 
 
 class CallbackReceiver:
@@ -144,6 +145,10 @@ def _content_type(scope: Scope) -> str:
 
 
 async def _read(receive: Receive, limit: int) -> bytes | None:
+    """The body, or None if it is over `limit` bytes.
+
+    The excess is read and dropped (up to a bound), so the client sees a clean 413.
+    """
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -152,12 +157,11 @@ async def _read(receive: Receive, limit: int) -> bytes | None:
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
+        if size <= limit:
+            chunks.append(chunk)
+        if not message.get("more_body", False) or size > _DRAIN_LIMIT:
             break
-    return b"".join(chunks)
+    return b"".join(chunks) if size <= limit else None
 
 
 def _parse(body: bytes, content_type: str) -> str | None:

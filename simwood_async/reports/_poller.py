@@ -170,6 +170,11 @@ class Poller:
             if hf.joiners == 0 and not hf.done.is_set():
                 hf.timing.outcome = "abandoned"
                 hf.scope.cancel()  # nobody waits: stop polling this hash
+                # Forget it now, so that a new waiter starts afresh instead of joining it.
+                if self._pending.get(key) is hf:
+                    del self._pending[key]
+                if self._hashes.get(key) is hf:
+                    del self._hashes[key]
         return hf.outcome
 
     def extend(self, transport: Transport, report_hash: str, deadline_at: float) -> None:
@@ -227,7 +232,8 @@ class Poller:
                     await self._store.publish(hf.report_hash, claim, hf.outcome)
                     claim = None
         finally:
-            self._pending.pop(hf.key, None)
+            if self._pending.get(hf.key) is hf:
+                del self._pending[hf.key]
             self._wake()  # the scheduler may have nothing left to do
             if self._hashes.get(hf.key) is hf:
                 del self._hashes[hf.key]

@@ -17,6 +17,7 @@ each client decodes them into its own models.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from typing import Literal, Protocol, runtime_checkable
 
@@ -111,6 +112,7 @@ class InMemoryReportStore:
         self._entries: dict[str, _Entry] = {}
         self._done: OrderedDict[tuple[str, int], StoredOutcome] = OrderedDict()
         self._keep = keep
+        self._generations = itertools.count(1)  # unique across hashes: entries can be dropped
 
     def __repr__(self) -> str:
         claimed = sum(e.owner is not None for e in self._entries.values())
@@ -119,9 +121,13 @@ class InMemoryReportStore:
     async def claim(self, report_hash: str, owner: str, *, ttl: float) -> Claim:  # noqa: ARG002
         """Own the hash's current generation if nobody does."""
         entry = self._entries.get(report_hash)
-        if entry is not None and entry.owner is not None:
-            return Claim(owned=entry.owner == owner, generation=entry.generation, owner=entry.owner)
-        generation = entry.generation + 1 if entry is not None else 1
+        if entry is not None and entry.owner is not None and entry.owner != owner:
+            return Claim(owned=False, generation=entry.generation, owner=entry.owner)
+        # Unclaimed, or the owner claims again (it gave up a flight it has not yet released):
+        # a new generation, so that the late release of the old one changes nothing.
+        if entry is not None:
+            entry.event.set()  # whoever followed the old generation claims again
+        generation = next(self._generations)
         self._entries[report_hash] = _Entry(generation, owner)
         return Claim(owned=True, generation=generation, owner=owner)
 
@@ -133,6 +139,7 @@ class InMemoryReportStore:
             self._done[report_hash, claim.generation] = outcome
             while len(self._done) > self._keep:
                 self._done.popitem(last=False)
+        del self._entries[report_hash]
         entry.owner = None
         entry.event.set()
 

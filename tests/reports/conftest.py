@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import itertools
+import math
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,11 @@ CALLBACK_BASE = "http://callbacks.test/simwood/callbacks"
 
 
 async def settle() -> None:
-    """Return once every other task is blocked (waiting on an event, a lock, a sleep...)."""
+    """Return once every other task is blocked (waiting on an event, a lock, a sleep...).
+
+    Only the virtual-time driver calls this: two tasks settling at once would wait for each
+    other on asyncio. Tests let time pass with `vtime.sleep()` instead.
+    """
     if sniffio.current_async_library() == "trio":
         await anyio.wait_all_tasks_blocked()  # trio's is exact and instant
         return
@@ -83,18 +88,25 @@ class VirtualTime:
         else:
             self._now += seconds
 
+    def _next_callback(self) -> float | None:
+        # Sandbox callbacks are events in time too: never jump past one.
+        if self.sandbox is None:
+            return None
+        return self.sandbox._core.store.next_callback_at()
+
     async def run(self) -> None:
         """Forever: when all is blocked, jump to the next sleep's end and wake it."""
         while True:
             await settle()
             while self._heap and self._heap[0][3]:
                 heapq.heappop(self._heap)
-            if not self._heap:
+            callback_at = self._next_callback()
+            if not self._heap and callback_at is None:
                 self._changed = anyio.Event()
                 await self._changed.wait()
                 self._changed = None
                 continue
-            at = self._heap[0][0]
+            at = min(self._heap[0][0] if self._heap else math.inf, callback_at or math.inf)
             if at > self.clock():
                 self.jumps += 1
                 await self.advance(at - self.clock())
