@@ -84,6 +84,13 @@ def _instant(value: object, *, name: str, is_end: bool) -> dt.datetime:
     )
 
 
+def _shown(given: object, instant: dt.datetime) -> str:
+    # A date is shown as given (an end date means "through that day"), a time as GMT.
+    if isinstance(given, dt.date) and not isinstance(given, dt.datetime):
+        return given.isoformat()
+    return f"{instant:%Y-%m-%d %H:%M:%S} GMT"
+
+
 def plan_range(
     start: dt.datetime | dt.date,
     end: dt.datetime | dt.date | None,
@@ -116,7 +123,7 @@ def plan_range(
         raise InvalidInputError(f"start ({first:%Y-%m-%d %H:%M:%S} GMT) is in the future")
     if last <= first:
         raise InvalidInputError(
-            f"end ({last:%Y-%m-%d %H:%M:%S}) must be after start ({first:%Y-%m-%d %H:%M:%S})"
+            f"end ({_shown(end, last)}) must be after start ({_shown(start, first)})"
         )
     if enforce_age:
         check_age(first, now=now)

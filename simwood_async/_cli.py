@@ -1,0 +1,533 @@
+"""The `simwood` command line (the `[cli]` extra: click and rich).
+
+```console
+$ simwood cdrs pull --days 7 -o cdrs.jsonl
+$ simwood balance --json
+$ simwood reports run voice-summary --direction out --date 2026-11-01
+$ simwood sandbox serve --port 8080
+```
+
+Credentials come from flags (`--user`, `--account`), the environment (`SIMWOOD_API_USER`,
+`SIMWOOD_API_PASSWORD`, `SIMWOOD_ACCOUNT`) or a TOML file (`$SIMWOOD_CONFIG`, default
+`~/.config/simwood/config.toml`, keys `username`, `password`, `account`, `base_url`), in that
+order. The password is never a flag (it would show in `ps`): use the environment, the file, or
+`--password-stdin`. With no credentials at all, commands run against the embedded sandbox and
+say so on stderr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, NoReturn
+
+import anyio
+import attrs
+import click
+
+from simwood_async._cli_config import CliConfig, ConfigError, load_config
+from simwood_async.exceptions import InvalidInputError, SimwoodError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+    from typing_extensions import Self
+
+    from simwood_async._client import SimwoodClient
+    from simwood_async.cdrs import PullProgress
+    from simwood_async.cdrs._writers import FileFormat
+
+__all__ = ["cli", "main"]
+
+GMT: Final = dt.timezone.utc
+#: Rows per day of the embedded sandbox: enough for a visible progress bar.
+SANDBOX_ROWS_PER_DAY: Final = 5000
+EXIT_FAILURE: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_INTERRUPTED: Final = 130
+
+
+@attrs.define
+class State:
+    """What the commands share: options and how to open a client (tests swap it)."""
+
+    open_client: Any = None  # CliConfig -> async context manager of a SimwoodClient
+
+
+def _fail(message: str, *, json_output: bool, code: int = EXIT_FAILURE) -> NoReturn:
+    if json_output:
+        click.echo(json.dumps({"error": message}), err=True)
+    else:
+        click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@asynccontextmanager
+async def _default_client(config: CliConfig) -> AsyncIterator[SimwoodClient]:
+    from simwood_async._client import SimwoodClient  # noqa: PLC0415 - keeps --help fast
+
+    if config.sandbox:
+        from simwood_async.sandbox import Sandbox  # noqa: PLC0415 - the [sandbox] extra
+
+        sandbox = Sandbox(seed=0, cdr_rows_per_day=config.sandbox_rows_per_day)
+        async with sandbox, sandbox.client() as client:
+            yield client
+        return
+    async with SimwoodClient(
+        config.account,
+        username=config.username,
+        password=config.password,
+        base_url=config.base_url,
+        env={},
+    ) as client:
+        yield client
+
+
+def _run(
+    ctx: click.Context,
+    job: Callable[[SimwoodClient], Awaitable[Any]],
+    *,
+    sandbox_rows_per_day: int = SANDBOX_ROWS_PER_DAY,
+) -> Any:
+    """Resolve the configuration, open a client, run `job`, and turn errors into exits."""
+    state: State = ctx.ensure_object(State)
+    params = ctx.params
+    json_output = bool(params.get("json_output"))
+    try:
+        config = load_config(
+            username=params.get("user"),
+            account=params.get("account"),
+            base_url=params.get("base_url"),
+            password_stdin=bool(params.get("password_stdin")),
+            force_sandbox=bool(params.get("sandbox")),
+            config_path=params.get("config"),
+            sandbox_rows_per_day=sandbox_rows_per_day,
+        )
+    except ConfigError as err:
+        _fail(str(err), json_output=json_output, code=EXIT_USAGE)
+    if config.sandbox and not config.forced:
+        click.echo(
+            "No Simwood credentials configured (flags, SIMWOOD_API_USER/SIMWOOD_API_PASSWORD/"
+            "SIMWOOD_ACCOUNT, or ~/.config/simwood/config.toml): using the embedded sandbox.",
+            err=True,
+        )
+    opener = state.open_client or _default_client
+
+    async def main() -> tuple[Any, SimwoodError | None]:
+        async with opener(config) as client:
+            # Caught here, inside: the embedded sandbox's task group would wrap it in a group.
+            try:
+                return await job(client), None
+            except SimwoodError as err:
+                return None, err
+
+    try:
+        result, error = anyio.run(main, backend="asyncio")
+    except KeyboardInterrupt:
+        _fail("interrupted", json_output=json_output, code=EXIT_INTERRUPTED)
+    if isinstance(error, InvalidInputError):
+        _fail(str(error), json_output=json_output, code=EXIT_USAGE)
+    if error is not None:
+        _fail(f"{type(error).__name__}: {error}", json_output=json_output)
+    return result
+
+
+def _connection(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every API command takes."""
+    options = [
+        click.option("--user", help="API username (else SIMWOOD_API_USER or the config file)."),
+        click.option("--account", help="Account id (else SIMWOOD_ACCOUNT or the config file)."),
+        click.option("--base-url", help="API root (default https://api.simwood.com/v3/)."),
+        click.option(
+            "--password-stdin",
+            is_flag=True,
+            help="Read the API password from stdin (else SIMWOOD_API_PASSWORD or the file).",
+        ),
+        click.option(
+            "--config",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Config file (default $SIMWOOD_CONFIG or ~/.config/simwood/config.toml).",
+        ),
+        click.option("--sandbox", is_flag=True, help="Use the embedded sandbox."),
+        click.option(
+            "--json", "json_output", is_flag=True, help="Machine-readable output (one JSON)."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return str(value)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="simwood-async", prog_name="simwood")
+def cli() -> None:
+    """Simwood API from the shell: bulk CDR pulls, reports, balances, and a sandbox."""
+
+
+# -- cdrs --------------------------------------------------------------------------------------
+
+
+@cli.group()
+def cdrs() -> None:
+    """Voice call records."""
+
+
+def _parse_when(text: str, *, name: str) -> dt.datetime | dt.date:
+    """A date (`2026-11-01`) or a GMT time (`2026-11-01T10:00`, `2026-11-01 10:00:00`)."""
+    text = text.strip()
+    try:
+        if len(text) == 10:  # noqa: PLR2004 - YYYY-MM-DD
+            return dt.date.fromisoformat(text)
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise click.BadParameter(
+            f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss] (GMT)", param_hint=name
+        ) from err
+    # The command line works in GMT, like the API: a time without a zone is GMT.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=GMT)
+
+
+class _Progress:
+    """Renders `PullProgress` with a rich bar on stderr (or not at all)."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+        if enabled:
+            from rich.console import Console  # noqa: PLC0415 - only when drawing
+            from rich.progress import (  # noqa: PLC0415
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("[bold]CDRs[/bold]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("days"),
+                TextColumn("{task.fields[rows]:>12,} rows"),
+                TextColumn("{task.fields[rate]:>9,.0f} rows/s"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            )
+
+    def __enter__(self) -> Self:
+        if self._bar is not None:
+            self._bar.start()
+            self._task = self._bar.add_task("pull", total=None, rows=0, rate=0.0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def __call__(self, progress: PullProgress) -> None:
+        if self._bar is not None:
+            self._bar.update(
+                self._task,
+                total=progress.windows_total,
+                completed=progress.windows_done,
+                rows=progress.rows,
+                rate=progress.rows_per_second,
+            )
+
+
+@cdrs.command("pull")
+@click.option("--from", "start", help="First day or GMT time (YYYY-MM-DD[Thh:mm[:ss]]).")
+@click.option("--to", "end", help="Last day (included) or GMT end time (excluded); default now.")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 90),
+    help="Instead of --from/--to: the N whole days before today (GMT).",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Output file (an interrupted pull resumes into it).",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["jsonl", "csv"]),
+    default=None,
+    help="File format (default: from the file's extension, else jsonl).",
+)
+@click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True)
+@click.option("--page-size", type=click.IntRange(1, 5000), default=500, show_default=True)
+@click.option("--no-resume", is_flag=True, help="Ignore a checkpoint and start afresh.")
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
+)
+@click.option(
+    "--sandbox-rows-per-day",
+    type=click.IntRange(0, 10**6),
+    default=SANDBOX_ROWS_PER_DAY,
+    show_default=True,
+    help="Volume of the embedded sandbox.",
+)
+@_connection
+@click.pass_context
+def cdrs_pull(ctx: click.Context, /, **options: Any) -> None:
+    """Pull every voice CDR of a period to a JSON Lines or CSV file, with a progress bar.
+
+    Times are GMT. The API serves the last 90 days. Example:
+
+        simwood cdrs pull --from 2026-11-01 --to 2026-11-07 -o cdrs.jsonl
+    """
+    start: dt.datetime | dt.date
+    end: dt.datetime | dt.date | None
+    if options["days"] is not None:
+        if options["start"] or options["end"]:
+            raise click.UsageError("use either --days or --from/--to")
+        today = dt.datetime.now(tz=GMT).date()
+        start, end = today - dt.timedelta(days=options["days"]), today - dt.timedelta(days=1)
+    elif options["start"]:
+        start = _parse_when(options["start"], name="--from")
+        end = _parse_when(options["end"], name="--to") if options["end"] else None
+    else:
+        raise click.UsageError("give --from (and optionally --to), or --days")
+    output: Path = options["output"]
+    file_format: FileFormat = options["file_format"] or (
+        "csv" if output.suffix.lower() == ".csv" else "jsonl"
+    )
+    json_output = options["json_output"]
+    show = options["progress"]
+    if show is None:
+        show = not json_output and sys.stderr.isatty()
+
+    async def job(client: SimwoodClient) -> Any:
+        started = time.monotonic()
+        with _Progress(enabled=show) as bar:
+            result = await client.cdrs.pull_to_file(
+                output,
+                start,
+                end,
+                format=file_format,
+                concurrency=options["concurrency"],
+                page_size=options["page_size"],
+                resume=not options["no_resume"],
+                on_progress=bar,
+            )
+        return result, time.monotonic() - started
+
+    result, seconds = _run(ctx, job, sandbox_rows_per_day=options["sandbox_rows_per_day"])
+    summary = {
+        "path": str(result.path),
+        "format": result.format,
+        "rows": result.rows,
+        "pages": result.pages,
+        "days": result.windows,
+        "days_resumed": result.windows_resumed,
+        "bytes": result.size,
+        "start": result.start.isoformat(),
+        "until": result.until.isoformat(),
+        "seconds": round(seconds, 3),
+        "rows_per_s": round(result.rows / seconds) if seconds > 0 else None,
+    }
+    if json_output:
+        click.echo(json.dumps(summary))
+    else:
+        resumed = f" ({result.windows_resumed} resumed)" if result.windows_resumed else ""
+        click.echo(
+            f"{result.rows:,} rows from {result.windows} days{resumed} written to {result.path} "
+            f"({result.size:,} bytes, {seconds:.1f} s)"
+        )
+
+
+# -- balance -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@_connection
+@click.pass_context
+def balance(ctx: click.Context, /, **_: Any) -> None:
+    """The prepay balance."""
+
+    async def job(client: SimwoodClient) -> Any:
+        result = await client.accounts.prepay_balance()
+        return client.converter.unstructure(result)
+
+    data = _run(ctx, job)
+    if ctx.params["json_output"]:
+        click.echo(json.dumps(_jsonable(data)))
+    else:
+        click.echo(f"{data.get('balance')} {data.get('currency', '')}".strip())
+
+
+# -- reports -----------------------------------------------------------------------------------
+
+REPORT_KINDS: Final = (
+    "voice-summary",
+    "voice-cdr",
+    "voice-cdr-latest",
+    "sms-cdr",
+    "sms-cdr-latest",
+    "prepay-summary",
+)
+_TABLE_ROWS: Final = 20
+
+
+@cli.group()
+def reports() -> None:
+    """Asynchronous reports: requested, awaited and downloaded in one command."""
+
+
+def _report_call(client: SimwoodClient, kind: str, options: dict[str, Any]) -> Awaitable[Any]:
+    api = client.reports
+    deadline = options["deadline"]
+    if kind == "voice-summary":
+        return api.voice_summary_day(options["direction"], date=options["date"], deadline=deadline)
+    if kind in ("voice-cdr", "sms-cdr"):
+        day_report = api.voice_cdr_day if kind == "voice-cdr" else api.sms_cdr_day
+        return day_report(date=options["date"], deadline=deadline)
+    if kind in ("voice-cdr-latest", "sms-cdr-latest"):
+        latest = api.voice_cdr_latest if kind == "voice-cdr-latest" else api.sms_cdr_latest
+        return latest(options["count"], deadline=deadline)
+    return api.prepay_summary(
+        from_date=options["from_date"], to_date=options["to_date"], deadline=deadline
+    )
+
+
+@reports.command("run")
+@click.argument("kind", type=click.Choice(REPORT_KINDS))
+@click.option("--date", help="The day (YYYY-MM-DD; default today) for day reports.")
+@click.option("--direction", type=click.Choice(["in", "out"]), help="For voice-summary.")
+@click.option(
+    "--count",
+    type=click.Choice(["10", "100", "1000", "10000"]),
+    default="100",
+    show_default=True,
+    help="For the -latest reports.",
+)
+@click.option("--from", "from_date", help="For prepay-summary: first day (YYYY-MM-DD).")
+@click.option("--to", "to_date", help="For prepay-summary: last day (YYYY-MM-DD).")
+@click.option("--deadline", type=float, default=600.0, show_default=True, help="Seconds.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the rows as JSON Lines to this file.",
+)
+@_connection
+@click.pass_context
+def reports_run(ctx: click.Context, /, kind: str, **options: Any) -> None:
+    """Request a report, wait until it is ready, download it, and show or save its rows.
+
+    KIND is one of: voice-summary, voice-cdr, voice-cdr-latest, sms-cdr, sms-cdr-latest,
+    prepay-summary. Rows go to a table, to stdout as JSON Lines (--json), or to a file (-o).
+    """
+    options["count"] = int(options["count"])
+    if kind == "voice-summary" and options["direction"] is None:
+        raise click.UsageError("voice-summary needs --direction in|out")
+
+    async def job(client: SimwoodClient) -> list[dict[str, Any]]:
+        rows = await _report_call(client, kind, options)
+        return [_jsonable(client.converter.unstructure(row)) for row in rows]
+
+    rows = _run(ctx, job)
+    output: Path | None = options["output"]
+    if output is not None:
+        with output.open("w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(row) + "\n" for row in rows)
+        summary = {"kind": kind, "rows": len(rows), "path": str(output)}
+        if options["json_output"]:
+            click.echo(json.dumps(summary))
+        else:
+            click.echo(f"{len(rows):,} rows written to {output}")
+    elif options["json_output"]:
+        for row in rows:
+            click.echo(json.dumps(row))
+    else:
+        _table(kind, rows)
+
+
+def _table(title: str, rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console  # noqa: PLC0415 - only when drawing
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title=f"{title}: {len(rows):,} rows")
+    columns = list(rows[0]) if rows else []
+    for column in columns:
+        table.add_column(column)
+    for row in rows[:_TABLE_ROWS]:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    console = Console()
+    console.print(table)
+    if len(rows) > _TABLE_ROWS:
+        console.print(f"... and {len(rows) - _TABLE_ROWS:,} more (use --json or -o FILE)")
+
+
+# -- sandbox -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def sandbox() -> None:
+    """The API emulator."""
+
+
+@sandbox.command("serve")
+@click.option("--port", type=int, default=8080, show_default=True, help="0 for any free port.")
+@click.option("--json", "json_output", is_flag=True, help="Print one JSON line when ready.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--account", default="930000", show_default=True)
+@click.option("--username", default="sandbox", show_default=True)
+@click.option(
+    "--time-scale", type=float, default=1.0, show_default=True, help="Sandbox seconds per real s."
+)
+@click.option("--cdr-rows-per-day", type=int, default=200, show_default=True)
+@click.option("--live-calls-per-minute", type=float, default=0.0, show_default=True)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="SPEC",
+    help="KIND[:RATE][,key=value...], e.g. latency,seconds=0.05 (repeatable).",
+)
+def sandbox_serve(**options: Any) -> None:
+    """Serve the sandbox on 127.0.0.1 until interrupted (Ctrl-C).
+
+    The password is generated; --json prints it with the base URL, e.g. for scripts:
+    {"base_url": ..., "account": ..., "username": ..., "password": ...}
+    """
+    from simwood_async.sandbox.__main__ import main as serve  # noqa: PLC0415
+
+    argv = [
+        f"--port={options['port']}",
+        f"--seed={options['seed']}",
+        f"--account={options['account']}",
+        f"--username={options['username']}",
+        f"--time-scale={options['time_scale']}",
+        f"--cdr-rows-per-day={options['cdr_rows_per_day']}",
+        f"--live-calls-per-minute={options['live_calls_per_minute']}",
+        *(f"--fault={spec}" for spec in options["faults"]),
+    ]
+    if options["json_output"]:
+        argv.append("--json")
+    sys.exit(serve(argv))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `simwood` entry point."""
+    cli.main(args=argv, prog_name="simwood")
