@@ -76,7 +76,7 @@ class ReportOptions:
     safety_interval: float = attrs.field(default=30.0, validator=_positive)
     verify_survival: float = 0.02
     jitter: float = attrs.field(default=0.2, validator=[attrs.validators.ge(0.0)])
-    prior_strength: float = attrs.field(default=4.0, validator=_positive)
+    prior_strength: float = attrs.field(default=2.0, validator=_positive)
     memory: int = attrs.field(default=200, validator=attrs.validators.ge(1))
     clock: Callable[[], float] = attrs.field(default=anyio.current_time, repr=False)
     sleep: Callable[[float], Awaitable[None]] = attrs.field(default=anyio.sleep, repr=False)

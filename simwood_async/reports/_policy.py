@@ -11,13 +11,16 @@ bins (quarter seconds up to 1 s, then 15 % wider each bin) and each bin keeps tw
 * events: reports that became ready there (at the middle of the interval between the last
   negative check and the check that found it ready).
 
-The hazard in a bin is `(events + k) / (exposure + k / prior)`: the observed rate, pulled
-towards a prior worth `k` events. The prior of the first bin is the scale-free `1 / (t + 1)`;
-every later bin's prior is its predecessor's estimate carried on with that `1/t` shape, so a
-bin that reports have only just entered is not mistaken for "never ready". Counting
-exposure rather than completed reports handles censoring: reports still pending teach the model
-that readiness is *not* happening yet, which a list of finished generation times cannot.
-Observations decay (the last few hundred reports dominate), so the model follows a slower API.
+The hazard in a bin is `(events + e * prior) / (exposure + e)`: the observed rate, pulled
+towards a prior worth `k` events (`e = k / prior` report-seconds, at most twice the bin's own
+exposure, so a burst of readiness after a quiet stretch is believed at once). The first bin's
+prior is the scale-free `1 / (t + 1)`; every later bin's prior is its predecessor's estimate,
+kept level after a bin rich in events and fading with the `1/t` shape after a poor one (so a
+bin that reports have only just entered is not mistaken for "never ready", and an untrained
+model backs off). Counting exposure rather than completed reports handles censoring: reports
+still pending teach the model that readiness is *not* happening yet, which a list of finished
+generation times cannot. Observations decay (the last few hundred reports dominate), so the
+model follows an API that slows down or speeds up.
 
 The schedule
 ------------
@@ -26,7 +29,7 @@ ready-but-unseen reports accumulate delay; the next round is due when the expect
 accumulated since the last round, `sum_i integral F_i`, is worth one request (`F_i(s)`: the
 chance that report `i` is ready by `s`, given it was pending at its last check). With a steady
 stream of readiness at rate `r` this is the square-root rule `interval = sqrt(2 / (cost * r))`;
-with a report that is always ready after about 3 s it means "look just after 3 s". One listing
+with a report that is always ready after about 3 s it means "look soon after 3 s". One listing
 of `/v3/files/{ACCOUNT}` checks every pending report at once, so many pending reports make
 rounds more frequent but no more expensive per report.
 """
@@ -45,6 +48,8 @@ __all__ = ["GenerationModel", "next_round"]
 
 
 _GROWTH: Final = 1.15
+#: The prior is never worth more than this many times the exposure a bin has seen.
+_PRIOR_CAP: Final = 2.0
 
 
 def _bin_edges() -> tuple[float, ...]:
@@ -69,7 +74,7 @@ class GenerationModel:
 
     __slots__ = ("_cum", "_decay", "_events", "_exposure", "_rates", "_strength", "observations")
 
-    def __init__(self, *, prior_strength: float = 4.0, memory: int = 200) -> None:
+    def __init__(self, *, prior_strength: float = 2.0, memory: int = 200) -> None:
         self._strength = prior_strength
         self._decay = 1.0 - 1.0 / max(memory, 1)
         self._events = [0.0] * len(_WIDTHS)
@@ -116,7 +121,10 @@ class GenerationModel:
         events, exposure = self._events, self._exposure
         for b, width in enumerate(_WIDTHS):
             prior = previous * (_PRIOR[b] / _PRIOR[max(b - 1, 0)]) ** weight
-            rate = (events[b] + k) / (exposure[b] + k / prior)
+            # A gamma prior worth `k` events, but never worth more than twice the exposure the
+            # bin has seen: a burst of readiness after a quiet stretch is believed at once.
+            pseudo = min(k / prior, _PRIOR_CAP * exposure[b])
+            rate = (events[b] + pseudo * prior) / (exposure[b] + pseudo) if pseudo > 0 else prior
             rates.append(rate)
             cum.append(cum[-1] + rate * width)
             previous, weight = rate, k / (events[b] + k)

@@ -269,7 +269,9 @@ class Poller:
                 detail="the file was gone (404: it expired or was collected elsewhere)",
             )
         except (IncompleteBodyError, RequestTimeoutError) as err:
-            return StoredOutcome(status="broken", detail=f"the download broke: {err.message}")
+            return StoredOutcome(
+                status="broken", detail=f"the download was cut short ({err.message})"
+            )
         except (ConnectError, ServerError, RateLimitedError) as err:
             logger.debug("report %s: check failed, will look again: %s", hf.report_hash, err)
             return None
