@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
@@ -9,6 +10,7 @@ import httpx
 
 from simwood_async._config import DEFAULT_BASE_URL, resolve_credentials
 from simwood_async._converter import make_converter
+from simwood_async._fast import fast_requested, open_http_client
 from simwood_async._retry import RetryPolicy
 from simwood_async._transport import Transport, validate_base_url
 from simwood_async.accounts import AccountsApi
@@ -77,6 +79,10 @@ class SimwoodClient:
         strict: Decode strictly (unknown keys are errors); meant for tests.
         reports: How asynchronous reports are awaited: deadline, re-requests, callbacks,
             coordination store, clock (see `ReportOptions`).
+        fast: Use the fast transport (the `[fast]` extra: aiohttp's connection handling
+            under the httpx API) for the client we create, when running on asyncio; on trio,
+            or without the extra, the default transport is used. None (the default) reads
+            `SIMWOOD_FAST_TRANSPORT=1` from `env`. Ignored with `http_client` or `transport`.
 
     Raises:
         ConfigurationError: Inconsistent credentials or an unsafe base URL.
@@ -102,12 +108,21 @@ class SimwoodClient:
         env: Mapping[str, str] | None = None,
         strict: bool = False,
         reports: ReportOptions | None = None,
+        fast: bool | None = None,
     ) -> None:
         credentials, account_id = resolve_credentials(username, password, account, env)
         url = validate_base_url(base_url, allow_insecure_http=allow_insecure_http)
         timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         owns_http = http_client is None
-        if http_client is None:
+        direct = None
+        if http_client is None and transport is None:
+            http_client, direct = open_http_client(
+                fast=fast_requested(fast, os.environ if env is None else env),
+                base_url=url,
+                timeout=timeout,
+                limits=limits,
+            )
+        elif http_client is None:
             http_client = httpx.AsyncClient(
                 timeout=timeout, limits=limits, transport=transport, follow_redirects=False
             )
@@ -121,6 +136,7 @@ class SimwoodClient:
             timeout=None,  # ours: set on the client; an injected client keeps its own
             max_concurrency=max_concurrency or limits.max_connections or 100,
             owns_http=owns_http,
+            direct=direct,
         )
         self._converter = make_converter(strict=strict)
         # The report engine's task group lives from __aenter__ to aclose(); views share it.

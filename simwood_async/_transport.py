@@ -47,6 +47,9 @@ from simwood_async.exceptions import (
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
+    # attrs never resolves `_Shared`'s annotations, so this import stays type-only.
+    from simwood_async._fast import DirectRequest, DirectSender  # noqa: TC004
+
 __all__ = ["ApiResponse", "Credentials", "Transport", "encode_params", "path"]
 
 logger = logging.getLogger("simwood_async")
@@ -279,6 +282,8 @@ class _Shared:
     max_concurrency: int
     limiter: anyio.CapacityLimiter | None = None
     urls: dict[str, httpx.URL] = attrs.field(factory=dict)
+    # The fast transport's direct path to aiohttp (`_fast.py`), for a client we own.
+    direct: DirectSender | None = None
 
     def url(self, text: str) -> httpx.URL:
         # Parsing a URL is about half the cost of building a request, and calls repeat
@@ -313,10 +318,11 @@ class Transport:
         max_concurrency: int = 100,
         owns_http: bool = True,
         shared: _Shared | None = None,
+        direct: DirectSender | None = None,
     ) -> None:
         # Only the transport that created the shared state may close the pool, never a view.
         self._is_root = shared is None
-        self._shared = shared or _Shared(http, owns_http, max_concurrency)
+        self._shared = shared or _Shared(http, owns_http, max_concurrency, direct=direct)
         self._http = http
         self.base_url = base_url
         self._base_path = urlsplit(base_url).path
@@ -381,7 +387,8 @@ class Transport:
         payload: Any,
         files: Any,
         auth: bool,
-    ) -> httpx.Request:
+        direct: bool = False,
+    ) -> httpx.Request | DirectRequest:
         headers = self._headers.copy()
         if auth:
             if self._auth_header is None:
@@ -408,6 +415,20 @@ class Transport:
         elif fields:
             content = urlencode(fields).encode("ascii")
             headers["content-type"] = "application/x-www-form-urlencoded"
+        sender = self._shared.direct
+        if direct and sender is not None and form is None:
+            # The fast transport's lean path: no httpx.Request at all (see `_fast.py`).
+            query = encode_params(params) if params else None
+            prepared = sender.prepare(
+                method,
+                self.base_url + url_path,
+                query=query,
+                headers=headers,
+                content=content,
+                timeout=self.timeout,
+            )
+            if prepared is not None:
+                return prepared
         extensions = {"timeout": self.timeout.as_dict()} if self.timeout is not None else None
         return httpx.Request(
             method,
@@ -468,6 +489,7 @@ class Transport:
                 payload=payload,
                 files=files,
                 auth=auth,
+                direct=True,
             )
             try:
                 response = await self._attempt(request, info, attempt, deadline_at)
@@ -508,7 +530,7 @@ class Transport:
 
     async def _attempt(
         self,
-        request: httpx.Request,
+        request: httpx.Request | DirectRequest,
         info: RequestInfo,
         attempt: int,
         deadline_at: float | None,
@@ -548,8 +570,10 @@ class Transport:
             )
         return response
 
-    async def _send(self, request: httpx.Request, info: RequestInfo) -> ApiResponse:
+    async def _send(self, request: httpx.Request | DirectRequest, info: RequestInfo) -> ApiResponse:
         async with self._shared.get_limiter():
+            if not isinstance(request, httpx.Request):
+                return await request.send(info)
             try:
                 response = await self._http.send(request, stream=True)
             except httpx.TimeoutException as err:
@@ -583,7 +607,7 @@ class Transport:
             SimwoodError: The request failed or the status is an error.
         """
         info = RequestInfo(method, self._base_path + url_path)
-        request = self._build(
+        request = self._build(  # streamed bodies always go through httpx (direct=False)
             method,
             url_path,
             params=params,
@@ -596,7 +620,7 @@ class Transport:
         async with self._shared.get_limiter():
             started = time.perf_counter()
             try:
-                response = await self._http.send(request, stream=True)
+                response = await self._http.send(cast("httpx.Request", request), stream=True)
             except httpx.TimeoutException as err:
                 logger.info("%s -> %s (streamed)", info, type(err).__name__)
                 raise RequestTimeoutError(f"timed out: {type(err).__name__}", request=info) from err
