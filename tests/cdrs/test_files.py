@@ -83,6 +83,7 @@ async def test_interrupted_pull_resumes_without_refetching_or_duplicates(client,
     with anyio.CancelScope() as scope:
 
         def stop_after_four_days(progress):
+            """Cancel the pull once four days are finished."""
             if progress.windows_done >= 4:
                 scope.cancel()
 
@@ -109,6 +110,7 @@ async def test_a_partly_written_day_is_cut_back_on_resume(client, fake, tmp_path
     out = tmp_path / "cdrs.jsonl"
 
     def fail_day_six(query):
+        """Refuse every page of day six after its first."""
         if query["date_start"].startswith("2026-11-06") and query["start"] != "0":
             return httpx.Response(400, json={"success": False, "errors": ["nope"]})
         return None

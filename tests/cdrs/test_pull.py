@@ -70,6 +70,7 @@ async def test_repeated_rows_are_dropped(client, fake):
     """Rows repeated across pages (offsets shifted by new calls) are yielded once."""
 
     def overlapping(query):
+        """Start every page after the first one row early."""
         # Every page after the first starts one row early, as when a call arrives on top.
         start = int(query.get("start", 0))
         if start:
@@ -90,6 +91,7 @@ async def test_calls_arriving_during_the_pull_shift_nothing(client, fake):
         fake.add(f"early-{i}", clock["now"] - dt.timedelta(seconds=100 * i + 1))
 
     def arrivals(query):
+        """Three calls arrive with every request."""
         # Three calls arrive with every request, at the live edge.
         for _ in range(3):
             clock["now"] += dt.timedelta(seconds=1)
@@ -115,6 +117,7 @@ async def test_garbled_and_cut_off_pages_are_fetched_again(client, fake):
     broken: dict[tuple[str, str], int] = {}
 
     def garble(query):
+        """Cut off or garble the first answer to some pages."""
         key = (query["date_start"], query["start"])
         broken[key] = broken.get(key, 0) + 1
         if broken[key] == 1 and int(query["start"]) % 200 == 0:
@@ -134,6 +137,7 @@ async def test_a_page_that_keeps_failing_raises_the_plain_error(client, fake):
     """A page that fails every attempt ends the pull with that error, not a group."""
 
     def fail_day_five(query):
+        """Answer every page of day five with a 503."""
         if query["date_start"].startswith("2026-11-05"):
             return httpx.Response(503, json={"success": False, "errors": ["busy"]})
         return None

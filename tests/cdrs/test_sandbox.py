@@ -87,6 +87,7 @@ async def test_calls_arriving_during_the_pull_lose_nothing(retry, ordered):
     first = sandbox.now().date() - dt.timedelta(days=3)
 
     def traffic(_progress):
+        """Move the clock after every page: live calls keep arriving."""
         clock.advance(60)  # 60 more calls on top of today's pages, after every page
 
     async with (
@@ -115,6 +116,7 @@ async def test_interrupted_file_pull_resumes_with_no_duplicate(retry, tmp_path):
         with anyio.CancelScope() as scope:
 
             def stop(progress):
+                """Cancel the pull once eight days are finished."""
                 if progress.windows_done >= 8:
                     scope.cancel()
 

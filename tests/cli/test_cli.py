@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from simwood_async import RetryPolicy
 from simwood_async._cli import State, cli
 from simwood_async._cli_config import ConfigError, load_config
+from simwood_async.reports import ReportOptions
 from simwood_async.sandbox import Sandbox
 
 GMT = dt.timezone.utc
@@ -45,6 +46,7 @@ def opener(sandbox: Sandbox, **kwargs):
 
     @asynccontextmanager
     async def open_client(_config):
+        """Open a client on the sandbox."""
         retry = RetryPolicy(attempts=6, jitter=lambda: 0.0)
         async with sandbox.client(retry=retry, **kwargs) as client:
             yield client
@@ -149,7 +151,7 @@ def test_balance_text_and_json(env):
 def test_reports_run_returns_the_report_rows(env, tmp_path):
     """`reports run` waits for the report and prints rows as JSON Lines or writes a file."""
     sandbox = Sandbox(seed=5, report_delay=0.01)
-    state = opener(sandbox)
+    state = opener(sandbox, reports=ReportOptions(min_interval=0.01, max_interval=0.05))
     day = past_days(1)[0].isoformat()
     lines = invoke(["reports", "run", "voice-summary", "--direction", "out", "--date", day,
                     "--json"], env, state)  # fmt: skip

@@ -56,6 +56,7 @@ async def test_report_endpoint_is_answered_through_the_callback(example):
         answers: list[httpx.Response] = []
 
         async def ask() -> None:
+            """Ask the service for the report."""
             answers.append(await http.get(f"/reports/voice-summary/out?date={day}"))
 
         tg.start_soon(ask)
