@@ -83,6 +83,7 @@ async def _default_client(config: CliConfig) -> AsyncIterator[SimwoodClient]:
         password=config.password,
         base_url=config.base_url,
         env={},
+        fast=True,  # aiohttp's connections when the [fast] extra is installed (asyncio only)
     ) as client:
         yield client
 
