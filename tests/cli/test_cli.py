@@ -248,20 +248,35 @@ def test_an_explicit_config_file_must_exist(tmp_path):
         load_config(env={"SIMWOOD_CONFIG": str(tmp_path / "missing.toml")})
 
 
-def test_sandbox_serve_prints_its_address_as_json():
-    """`simwood sandbox serve --port 0 --json` serves on loopback and prints where."""
+def test_served_sandbox_with_credentials_from_flags_and_environment(env, tmp_path):
+    """`sandbox serve` prints its address; the CLI then uses it like the real API, over HTTP."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "simwood_async", "sandbox", "serve", "--port", "0", "--json"],
+        [sys.executable, "-m", "simwood_async", "sandbox", "serve", "--port", "0", "--json",
+         "--cdr-rows-per-day", "90"],
         stdout=subprocess.PIPE,
         text=True,
-    )
+    )  # fmt: skip
     try:
         assert process.stdout is not None
         info = json.loads(process.stdout.readline())
+        assert info["base_url"].startswith("http://127.0.0.1:")
+        login = {**env, "SIMWOOD_API_PASSWORD": info["password"]}
+        flags = ["--base-url", info["base_url"], "--user", info["username"],
+                 "--account", info["account"]]  # fmt: skip
+        balance = invoke(["balance", "--json", *flags], login)
+        out = tmp_path / "cdrs.jsonl"
+        pull = invoke(["cdrs", "pull", "--days", "2", "-o", str(out), "--json", *flags], login)
+        wrong = invoke(["balance", *flags], {**env, "SIMWOOD_API_PASSWORD": SECRET})
     finally:
         process.terminate()
         process.wait(timeout=30)
         if process.stdout is not None:
             process.stdout.close()
-    assert info["base_url"].startswith("http://127.0.0.1:")
-    assert info["account"] == "930000"
+    assert balance.exit_code == 0, balance.stderr
+    assert "embedded sandbox" not in balance.stderr
+    assert json.loads(balance.stdout)["currency"] == "GBP"
+    assert pull.exit_code == 0, pull.stderr
+    assert json.loads(pull.stdout)["rows"] == len(out.read_text().splitlines()) == 180
+    assert wrong.exit_code == 1
+    assert "AuthenticationError" in wrong.stderr
+    assert SECRET not in wrong.stderr
