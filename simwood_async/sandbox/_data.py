@@ -21,29 +21,23 @@ import attrs
 
 from simwood_async import _json
 from simwood_async._types import GMT
-from simwood_async.cdrs._models import SmsCdr, VoiceCdr
+from simwood_async.cdrs._models import VoiceCdr
+from simwood_async.sandbox._sms import DESTINATIONS, Destination, mix, sms_rows
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from cattrs import Converter
 
+    from simwood_async.cdrs._models import SmsCdr
+
 __all__ = ["DESTINATIONS", "CdrSource", "Destination", "Segment", "day_bounds", "mix"]
 
-_M64: Final = (1 << 64) - 1
 _EPOCH_ORD: Final = dt.date(1970, 1, 1).toordinal()
 _DAY: Final = 86400
 _CHUNK: Final = 512
 _CACHE_CHUNKS: Final = 160
 _LIVE_FLAG: Final = 1 << 62
-
-
-def mix(x: int) -> int:
-    """The splitmix64 finaliser: a bijection on 64-bit integers that scrambles well."""
-    x = (x + 0x9E3779B97F4A7C15) & _M64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
-    return x ^ (x >> 31)
 
 
 def day_bounds(day: dt.date) -> tuple[int, int]:
@@ -52,35 +46,10 @@ def day_bounds(day: dt.date) -> tuple[int, int]:
     return start, start + _DAY
 
 
-class Destination(NamedTuple):
-    """A destination the synthetic traffic calls: id, name, country, prefix, GBP per minute."""
-
-    destid: str
-    location: str
-    iso: str
-    prefix: str
-    rate: Decimal
-
-
-DESTINATIONS: Final = (
-    Destination("1739", "UK - Fixed", "GB", "441632", Decimal("0.00310")),
-    Destination("1740", "UK - Fixed - London", "GB", "442079", Decimal("0.00310")),
-    Destination("2303", "UK - Mobile - T-Mobile", "GB", "447700", Decimal("0.01200")),
-    Destination("2304", "UK - Mobile - Vodafone", "GB", "447701", Decimal("0.01150")),
-    Destination("2305", "UK - Mobile - O2", "GB", "447702", Decimal("0.01180")),
-    Destination("1880", "UK - Non-Geographic", "GB", "443001", Decimal("0.00900")),
-    Destination("101", "USA - Fixed", "US", "1202555", Decimal("0.00400")),
-    Destination("277", "Mexico - Mexico City", "MX", "5255", Decimal("0.02000")),
-    Destination("2761", "Spain - Mobile - Telefonica", "ES", "34600", Decimal("0.02000")),
-    Destination("850", "France - Fixed", "FR", "33140", Decimal("0.00600")),
-    Destination("912", "Germany - Fixed", "DE", "49301", Decimal("0.00650")),
-    Destination("1020", "Ireland - Mobile", "IE", "35385", Decimal("0.03000")),
-)
 # UK traffic dominates, as for a typical UK carrier customer.
 _WEIGHTED: Final = (0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 _TAGS: Final = (None, None, "sales", "support", "ops")
 _RESULTS: Final = ("NO ANSWER", "BUSY", "FAILED", "CANCEL")
-_SMS_STATUS: Final = ("DELIVERED", "DELIVERED", "DELIVERED", "FAILED", "EXPIRED")
 _PENCE: Final = Decimal("0.00001")
 _ZERO: Final = Decimal("0.00000")
 
@@ -111,6 +80,9 @@ class _Filter:
 
 FILTER_KEYS: Final = ("from", "to", "toISO", "trunk", "tag")
 _FIELDS: Final = tuple(a.name for a in attrs.fields(VoiceCdr))
+# printf slots of the JSON template, in `_FIELDS` order: strings quoted, the optional tag and
+# the boolean pre-formatted, seconds an integer.
+_SLOTS: Final = ('"%s"',) * 7 + ("%s", '"%s"', '"%s"', "%d", '"%s"', '"%s"', '"%s"', "%s")
 
 
 class CdrSource:
@@ -137,7 +109,7 @@ class CdrSource:
         origin: float,
         converter: Converter,
     ) -> None:
-        self._seed = mix(seed & _M64)
+        self._seed = mix(seed & ((1 << 64) - 1))
         self.account = account
         self.rows_per_day = rows_per_day
         self.sms_per_day = sms_per_day
@@ -156,6 +128,7 @@ class CdrSource:
         self._charge_text: dict[Decimal, str] = {_ZERO: self._conv.unstructure(_ZERO)}
         self._day_text: dict[int, str] = {}
         self._wire_keys: tuple[str, ...] = ()
+        self._template = ""
         self._self_check()
 
     # --- times and index ranges ---------------------------------------------------------
@@ -272,6 +245,41 @@ class CdrSource:
         values[11] = self._charge_text[values[11]]
         return dict(zip(self._wire_keys, values, strict=True))
 
+    def voice_json(self, live: bool, day_ord: int, i: int) -> tuple[bytes, tuple[Any, ...]]:
+        """One voice CDR as encoded JSON (slashes escaped), and its filterable values.
+
+        The cold path of bulk pulls: a template built from the converter's wire keys, checked
+        against the converter's output when the source is built.
+        """
+        v = self._values(live, day_ord, i)
+        when = v[1]
+        day = self._day_text.get(when // _DAY)
+        if day is None:
+            day = self._day_text[when // _DAY] = dt.date.fromordinal(
+                when // _DAY + _EPOCH_ORD
+            ).isoformat()
+        sod = when % _DAY
+        tag = v[7]
+        text = self._template % (
+            v[0],
+            f"{day} {sod // 3600:02d}:{sod // 60 % 60:02d}:{sod % 60:02d}",
+            v[2],
+            v[3],
+            v[4],
+            v[5],
+            v[6],
+            "null" if tag is None else f'"{tag}"',
+            v[8],
+            v[9],
+            v[10],
+            self._charge_text[v[11]],
+            v[12],
+            v[13],
+            "true" if v[14] else "false",
+        )
+        # Generated values never contain quotes or backslashes; slashes are escaped as the API does.
+        return text.encode().replace(b"/", b"\\/"), (v[3], v[4], v[5], v[6], tag)
+
     def wire(self, row: VoiceCdr | SmsCdr) -> dict[str, Any]:
         """A model row as the API sends it (through the converter)."""
         result: dict[str, Any] = self._conv.unstructure(row)
@@ -293,10 +301,14 @@ class CdrSource:
         if len(keys) != len(_FIELDS):
             raise RuntimeError(f"the converter writes VoiceCdr as {keys!r}")
         self._wire_keys = keys
+        self._template = "{" + ",".join(f'"{key}":{_SLOTS[n]}' for n, key in enumerate(keys)) + "}"
         for i in range(8):
             for live in (False, True):
-                row = self.voice_row(live, _EPOCH_ORD + 20000, i)
-                if self.voice_wire(live, _EPOCH_ORD + 20000, i) != self.wire(row):
+                row = self.wire(self.voice_row(live, _EPOCH_ORD + 20000, i))
+                encoded, _ = self.voice_json(live, _EPOCH_ORD + 20000, i)
+                if self.voice_wire(live, _EPOCH_ORD + 20000, i) != row or (
+                    _json.loads(encoded) != row
+                ):
                     raise RuntimeError(
                         "the sandbox's fast CDR encoder disagrees with the converter"
                     )
@@ -311,12 +323,8 @@ class CdrSource:
                 return found
         rows = []
         limit = (number + 1) * _CHUNK if live else min((number + 1) * _CHUNK, self.rows_per_day)
-        for i in range(number * _CHUNK, limit):
-            wire = self.voice_wire(live, day_ord, i)
-            encoded = _json.dumps(wire).replace(b"/", b"\\/")
-            rows.append(
-                (encoded, (wire["from"], wire["to"], wire["toISO"], wire["trunk"], wire["tag"]))
-            )
+        encode = self.voice_json
+        rows = [encode(live, day_ord, i) for i in range(number * _CHUNK, limit)]
         with self._lock:
             self._cache[key] = rows
             while len(self._cache) > _CACHE_CHUNKS:
@@ -382,36 +390,6 @@ class CdrSource:
             for encoded, _ in self._iter_encoded(seg, 0):
                 yield encoded
 
-    # --- SMS -----------------------------------------------------------------------------
-
     def sms_rows(self, day: dt.date, now: float) -> list[SmsCdr]:
         """The SMS CDRs of a GMT day that exist at `now`, newest first."""
-        ordinal = day.toordinal()
-        day_start, _ = day_bounds(day)
-        rows: list[SmsCdr] = []
-        for i in range(self.sms_per_day):
-            h = mix(self._seed ^ ((ordinal << 32) | i | (1 << 61)))
-            when = day_start + (i * _DAY + h % _DAY) // self.sms_per_day
-            if when > min(now, self.origin):
-                break
-            dest = DESTINATIONS[2 + (h >> 20) % 3]
-            parts = 1 + (h >> 24) % 3 // 2
-            outbound = (h >> 30) % 5 != 0
-            ddi = f"4477009{(h >> 32) % 100000:05d}"
-            remote = f"{dest.prefix}{(h >> 40) % 10**6:06d}"
-            rows.append(
-                SmsCdr(
-                    reference=f"s{h:016x}",
-                    date=dt.datetime.fromtimestamp(when, GMT),  # type: ignore[arg-type]
-                    direction="out" if outbound else "in",
-                    from_=ddi if outbound else remote,
-                    to=remote if outbound else ddi,
-                    to_iso=dest.iso if outbound else "GB",
-                    parts=parts,
-                    charge=Decimal("0.03500") * parts if outbound else Decimal("0.00000"),
-                    currency="GBP",
-                    status=_SMS_STATUS[(h >> 50) % len(_SMS_STATUS)],
-                )
-            )
-        rows.reverse()
-        return rows
+        return sms_rows(self._seed, self.sms_per_day, self.origin, day, now)

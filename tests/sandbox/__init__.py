@@ -1,0 +1,1 @@
+"""Tests of the sandbox (`simwood_async.sandbox`) and the pytest plugin."""

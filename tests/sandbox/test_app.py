@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.sandbox.conftest import PASSWORD, make_sandbox
 
 from simwood_async import AuthenticationError, PermissionDeniedError
+from tests.sandbox.conftest import PASSWORD, make_sandbox
 
 A = "930000"
 STATS = "http://sandbox.local/_sandbox/stats"

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from starlette.requests import Request
 from starlette.responses import Response
-from tests.sandbox.conftest import START, make_sandbox
 
 from simwood_async.sandbox import ScaledClock
 from simwood_async.sandbox._server import serve_in_thread
+from tests.sandbox.conftest import START, make_sandbox
 
 A = "930000"
 HOOK = "http://receiver.local/hooks/simwood?token=abc"

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tracemalloc
 from typing import Any
 
 import pytest
-from tests.sandbox.conftest import START, make_sandbox
 
 from simwood_async import BadRequestError
 from simwood_async.cdrs import VoiceCdr
+from tests.sandbox.conftest import START, make_sandbox
 
 A = "930000"
 DAY = dt.date(2026, 3, 10)
@@ -173,14 +174,17 @@ async def test_same_seed_same_rows_other_seed_other_rows():
 
 
 async def test_fast_wire_rows_equal_the_converter_output(sandbox):
-    """The hot-path encoder writes exactly what the SDK's converter writes for each row."""
+    """The fast encoders write exactly what the SDK's converter writes for each row."""
     source = sandbox._core.cdrs
     conv = sandbox._core.converter
     ordinal = DAY.toordinal()
-    for i in range(300):
-        assert source.voice_wire(False, ordinal, i) == conv.unstructure(  # noqa: FBT003
-            source.voice_row(False, ordinal, i)  # noqa: FBT003
-        )
+    for live in (False, True):
+        for i in range(300):
+            expected = conv.unstructure(source.voice_row(live, ordinal, i))
+            assert source.voice_wire(live, ordinal, i) == expected
+            encoded, keys = source.voice_json(live, ordinal, i)
+            assert json.loads(encoded) == expected
+            assert keys == tuple(expected[k] for k in ("from", "to", "toISO", "trunk", "tag"))
 
 
 async def test_a_million_row_day_is_paged_without_materialising_it():

@@ -6,9 +6,9 @@ import datetime as dt
 import time
 
 import pytest
-from tests.sandbox.conftest import START, make_sandbox
 
 from simwood_async.sandbox import Clock, ManualClock, RealClock, ScaledClock
+from tests.sandbox.conftest import START, make_sandbox
 
 
 def test_manual_clock_moves_only_when_told():

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.sandbox.conftest import make_sandbox, no_retry
 
 from simwood_async import (
     ConnectError,
@@ -18,6 +17,7 @@ from simwood_async import (
     SimwoodError,
 )
 from simwood_async.sandbox._faults import parse_fault
+from tests.sandbox.conftest import make_sandbox, no_retry
 
 A = "930000"
 N = 200

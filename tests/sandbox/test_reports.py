@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tests.sandbox.conftest import START, make_sandbox
 
 from simwood_async import BadRequestError, NotFoundError
 from simwood_async.cdrs import SmsCdr, VoiceCdr
@@ -19,6 +18,7 @@ from simwood_async.reports._models import (
     VoiceSummaryRow,
 )
 from simwood_async.sandbox import EXPIRY_SECONDS, ManualClock
+from tests.sandbox.conftest import START, make_sandbox
 
 A = "930000"
 TODAY = START.date()
