@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from simwood_async.cdrs._api import CdrsApi, PullResult
 from simwood_async.cdrs._models import CdrFilter, SmsCdr, VoiceCdr
-from simwood_async.cdrs._puller import CdrChunk, CdrPull, PullProgress
+from simwood_async.cdrs._pull import CdrPull
+from simwood_async.cdrs._puller import CdrChunk, PullProgress
 from simwood_async.cdrs._windows import Window
 from simwood_async.cdrs._writers import CSV_COLUMNS
 

@@ -17,7 +17,8 @@ from simwood_async._types import GMT
 from simwood_async._validate import day, one_of
 from simwood_async.cdrs._decode import RowDecoder
 from simwood_async.cdrs._models import CdrFilter, VoiceCdr
-from simwood_async.cdrs._puller import CdrPull, PageEngine, PullProgress
+from simwood_async.cdrs._pull import CdrPull
+from simwood_async.cdrs._puller import PageEngine, PullProgress
 from simwood_async.cdrs._windows import (
     Window,
     check_age,
