@@ -129,7 +129,11 @@ def _run(
     try:
         result, error = anyio.run(main, backend="asyncio")
     except KeyboardInterrupt:
-        _fail("interrupted", json_output=json_output, code=EXIT_INTERRUPTED)
+        _fail(
+            "interrupted (run the same `cdrs pull` again to resume it)",
+            json_output=json_output,
+            code=EXIT_INTERRUPTED,
+        )
     if isinstance(error, InvalidInputError):
         _fail(str(error), json_output=json_output, code=EXIT_USAGE)
     if error is not None:
