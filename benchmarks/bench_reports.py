@@ -24,7 +24,6 @@ import datetime as dt
 import json
 import random
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -201,7 +200,7 @@ async def baseline(kind: str) -> dict[str, Any]:
     return summary(requests_sent(sandbox), delays)
 
 
-async def engine(*, callbacks: bool) -> tuple[dict[str, Any], list[float]]:
+async def engine(*, callbacks: bool) -> dict[str, Any]:
     truth = Truth(VirtualClock())
     receiver = CallbackReceiver() if callbacks else None
     sandbox = make_sandbox(
@@ -226,7 +225,7 @@ async def engine(*, callbacks: bool) -> tuple[dict[str, Any], list[float]]:
     result = summary(requests_sent(sandbox), delays)
     result["listings"] = stats.listings
     result["polls"] = stats.polls
-    return result, delays
+    return result
 
 
 def summary(requests: int, delays: list[float]) -> dict[str, Any]:
@@ -242,12 +241,14 @@ def summary(requests: int, delays: list[float]) -> dict[str, Any]:
 
 
 def plot(distinct: dict[str, dict[str, Any]], callbacks: dict[str, Any], out: Path) -> None:
+    """Requests per report against delay (median, bar to p99) for each strategy."""
     import matplotlib as mpl  # noqa: PLC0415 - only with --plot
 
     mpl.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
+    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter  # noqa: PLC0415
 
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=120)
     points = {**distinct, "engine + callbacks": callbacks}
     styles = {
         "engine": ("tab:green", "o"),
@@ -257,91 +258,109 @@ def plot(distinct: dict[str, dict[str, Any]], callbacks: dict[str, Any], out: Pa
     }
     for name, row in points.items():
         color, marker = styles[name]
-        x, y = row["requests_per_report"], row["median_delay_s"]
+        x, y, p99 = row["requests_per_report"], row["median_delay_s"], row["p99_delay_s"]
         ax.errorbar(
             x,
             y,
-            yerr=[[0], [row["p99_delay_s"] - y]],
+            yerr=[[0], [p99 - y]],
             fmt=marker,
             color=color,
             markersize=9,
             capsize=4,
-            label=f"{name}: {x:.2f} req/report, median {y:.2f} s, p99 {row['p99_delay_s']:.2f} s",
+            label=f"{name}: {x:.2f} req/report, median {y:.2f} s, p99 {p99:.2f} s",
         )
     ax.set_xscale("log")
-    ax.set_yscale("symlog", linthresh=0.1)
-    ax.set_xlabel("requests per report (log; the floor is 2: one POST, one download)")
-    ax.set_ylabel("ready -> downloaded delay, s (median, bar to p99)")
-    ax.set_title(f"{DISTINCT} reports, generation 1-120 s, all requested at once")
+    ax.set_yscale("log")
+    ax.set_xlim(1.6, 120)
+    ax.set_ylim(0.005, 100)
+    ax.xaxis.set_major_locator(FixedLocator([2, 3, 5, 10, 20, 50, 100]))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.set_xlabel("requests per report (the floor is 2: one POST, one download)")
+    ax.set_ylabel("ready -> downloaded delay, s\n(marker: median, bar up to p99)")
+    ax.set_title(f"{DISTINCT} reports, generation 1-120 s, all requested at once (sandbox time)")
     ax.grid(visible=True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=7.5, loc="lower right")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out)
 
 
-async def main(args: argparse.Namespace) -> None:
-    started = time.perf_counter()
-    a = await identical()
-    naive = await naive_identical()
-    distinct: dict[str, dict[str, Any]] = {}
-    distinct["engine"], _ = await engine(callbacks=False)
-    distinct["fixed_1s"] = await baseline("fixed_1s")
-    distinct["backoff_30s"] = await baseline("backoff_30s")
-    callbacks, _ = await engine(callbacks=True)
+async def measure() -> dict[str, Any]:
+    """Run every scenario in one virtual-time run."""
+    seconds: dict[str, float] = {}
+    results: dict[str, Any] = {}
+    for name, scenario in (
+        ("identical", identical),
+        ("naive", naive_identical),
+        ("engine", lambda: engine(callbacks=False)),
+        ("fixed_1s", lambda: baseline("fixed_1s")),
+        ("backoff_30s", lambda: baseline("backoff_30s")),
+        ("callbacks", lambda: engine(callbacks=True)),
+    ):
+        started = time.perf_counter()
+        results[name] = await scenario()
+        seconds[name] = time.perf_counter() - started
+    results["seconds"] = seconds
+    return results
 
-    print(f"(a) {IDENTICAL} identical concurrent requests (sandbox report takes 5 s)")
+
+def report(results: dict[str, Any], *, plot_to: Path | None) -> None:
+    """Print the table (and write the plot); the last line is the JSON summary."""
+    a, naive, callbacks = results["identical"], results["naive"], results["callbacks"]
+    distinct = {name: results[name] for name in ("engine", "fixed_1s", "backoff_30s")}
+    print(f"(a) {IDENTICAL} identical concurrent requests (the sandbox report takes 5 s)")
     print(
         f"    engine: {a['posts']} POST, {a['downloads']} download, "
-        f"{a['cpu_us_per_caller']} us CPU per caller, same object for all: {a['same_object']}"
+        f"{a['cpu_us_per_caller']} us CPU per caller, one object for all: {a['same_object']}"
     )
     print(
-        f"    naive ({NAIVE} callers, each polls alone): {naive['posts']} POSTs, "
+        f"    naive ({NAIVE} callers, each polls alone every 1 s): {naive['posts']} POSTs, "
         f"{naive['requests']} requests, {naive['ok']} got the file, {naive['got_404']} got 404"
     )
     print()
     print(f"(b) {DISTINCT} distinct reports, generation 1-120 s, all requested at once")
-    header = f"    {'strategy':<14}{'req/report':>12}{'median s':>10}{'p99 s':>9}{'req ratio':>11}"
-    print(header)
+    print(f"    {'strategy':<14}{'req/report':>12}{'median s':>10}{'p99 s':>9}{'requests':>11}")
+    engine_rate = distinct["engine"]["requests_per_report"]
     for name, row in distinct.items():
-        ratio = row["requests_per_report"] / distinct["engine"]["requests_per_report"]
+        ratio = row["requests_per_report"] / engine_rate
         print(
             f"    {name:<14}{row['requests_per_report']:>12.3f}{row['median_delay_s']:>10.3f}"
             f"{row['p99_delay_s']:>9.3f}{ratio:>10.1f}x"
         )
     e = distinct["engine"]
-    print(f"    engine: {e['listings']} listings, {e['polls']} per-hash polls answered 204")
+    print(f"    engine: {e['listings']} listings, {e['polls']} per-hash checks answered 204")
     print()
-    print("(c) the same with callbacks")
+    print("(c) the same 500 with callbacks")
     print(
         f"    engine+callbacks  {callbacks['requests_per_report']:.3f} req/report, median "
         f"{callbacks['median_delay_s']:.3f} s, p99 {callbacks['p99_delay_s']:.3f} s "
-        f"({callbacks['listings']} safety listings)"
+        f"({callbacks['listings']} safety listings, {callbacks['polls']} checks answered 204)"
     )
-    print(f"\nreal time: {time.perf_counter() - started:.1f} s (virtual clock)")
-    if args.plot:
-        out = Path(__file__).resolve().parent.parent / "docs" / "img" / "report-polling.png"
-        plot({k: v for k, v in distinct.items()}, callbacks, out)
-        print(f"plot written to {out}")
-    strip = ("listings", "polls")
-    print(
-        json.dumps(
-            {
-                "identical": {
-                    k: a[k] for k in ("callers", "posts", "downloads", "cpu_us_per_caller")
-                },
-                "distinct": {
-                    n: {k: v for k, v in r.items() if k not in strip} for n, r in distinct.items()
-                },
-                "callbacks": {k: v for k, v in callbacks.items() if k not in strip},
-            }
-        )
-    )
+    took = ", ".join(f"{k} {v:.1f}" for k, v in results["seconds"].items())
+    print(f"\nreal seconds (virtual clock): {took}")
+    if plot_to is not None:
+        plot(distinct, callbacks, plot_to)
+        print(f"plot written to {plot_to}")
+    keys = ("requests_per_report", "median_delay_s", "p99_delay_s")
+    summary_line = {
+        "identical": {k: a[k] for k in ("callers", "posts", "downloads", "cpu_us_per_caller")},
+        "distinct": {name: {k: row[k] for k in keys} for name, row in distinct.items()},
+        "callbacks": {k: callbacks[k] for k in keys},
+    }
+    print(json.dumps(summary_line))
+
+
+def main() -> None:
+    """Parse arguments, run in virtual time, report."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--plot", action="store_true", help="write docs/img/report-polling.png")
+    args = parser.parse_args()
+    clock = trio.testing.MockClock(autojump_threshold=0)
+    results = trio.run(measure, clock=clock)
+    out = Path(__file__).resolve().parent.parent / "docs" / "img" / "report-polling.png"
+    report(results, plot_to=out if args.plot else None)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plot", action="store_true", help="write docs/img/report-polling.png")
-    namespace = parser.parse_args()
-    trio.run(main, namespace, clock=trio.testing.MockClock(autojump_threshold=0))
-    sys.exit(0)
+    main()

@@ -89,7 +89,7 @@ class VirtualTime:
             self._now += seconds
 
     def _next_callback(self) -> float | None:
-        # Sandbox callbacks are events in time too: never jump past one.
+        """When the sandbox's next callback is due: time never jumps past one."""
         if self.sandbox is None:
             return None
         return self.sandbox._core.store.next_callback_at()

@@ -27,6 +27,7 @@ async def test_ten_thousand_identical_callers_cost_one_post_and_one_download(san
     async with sandbox_client(sandbox, vtime) as client, vtime.running():
 
         async def caller() -> None:
+            """Await the report and keep what came back."""
             results.append(await client.reports.voice_cdr_day(date=DAY))
 
         async with anyio.create_task_group() as tg:
@@ -70,10 +71,12 @@ async def test_cancelling_one_waiter_leaves_the_others_and_the_flight(sandbox, v
         doomed = anyio.CancelScope()
 
         async def cancelled_caller() -> None:
+            """A caller that will be cancelled while waiting."""
             with doomed:
                 got.append(await client.reports.voice_cdr_day(date=DAY))
 
         async def caller() -> None:
+            """A caller that waits to the end."""
             got.append(await client.reports.voice_cdr_day(date=DAY))
 
         async with anyio.create_task_group() as tg:
@@ -120,6 +123,7 @@ async def test_closing_the_client_wakes_waiters_with_an_error(sandbox, vtime):
     client = sandbox_client(sandbox, vtime)
 
     async def caller() -> None:
+        """Wait for a report; keep the error closing the client causes."""
         try:
             await client.reports.voice_cdr_day(date=DAY)
         except ReportError as err:
@@ -168,6 +172,7 @@ async def test_two_clients_sharing_a_store_download_once(sandbox, vtime):
     ):
 
         async def fetch(name: str, client: object) -> None:
+            """Fetch the report through one of the clients."""
             results[name] = await client.reports.voice_cdr_day(date=DAY)  # type: ignore[attr-defined]
 
         async with anyio.create_task_group() as tg:

@@ -135,6 +135,7 @@ async def test_a_ticket_is_awaited_later_from_another_task(sandbox, vtime):
         got: list[tuple[VoiceCdr, ...]] = []
 
         async def elsewhere() -> None:
+            """Await the ticket from another task."""
             got.append(await ticket.result())
 
         async with anyio.create_task_group() as tg:
