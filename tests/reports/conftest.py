@@ -20,11 +20,11 @@ import anyio.lowlevel
 import httpx
 import pytest
 import sniffio
-from tests.conftest import ACCOUNT, BASE_URL, PASSWORD, USERNAME
 
 from simwood_async import RetryPolicy, SimwoodClient
 from simwood_async.reports import CallbackReceiver, ReportOptions
 from simwood_async.sandbox import ManualClock, Sandbox
+from tests.conftest import ACCOUNT, BASE_URL, PASSWORD, USERNAME
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from fastapi import FastAPI
-from tests.reports.conftest import CALLBACK_BASE, VirtualTime, make_sandbox, sandbox_client
 
 from simwood_async import ConfigurationError
 from simwood_async.reports import CallbackReceiver, ReportOptions
+from tests.reports.conftest import CALLBACK_BASE, VirtualTime, make_sandbox, sandbox_client
 
 DAY = "2026-03-14"
 TOKEN = "s3cret-token-" + "y" * 16

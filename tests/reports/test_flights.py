@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import anyio
 import pytest
-from tests.reports.conftest import VirtualTime, make_sandbox, sandbox_client
 
 from simwood_async import ConfigurationError, ReportError
 from simwood_async.reports import InMemoryReportStore
+from tests.reports.conftest import VirtualTime, make_sandbox, sandbox_client
 
 if TYPE_CHECKING:
     from simwood_async.cdrs import VoiceCdr

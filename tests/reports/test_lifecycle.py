@@ -8,7 +8,6 @@ import logging
 import anyio
 import httpx
 import pytest
-from tests.reports.conftest import VirtualTime, make_sandbox, sandbox_client
 
 from simwood_async import (
     InvalidInputError,
@@ -19,6 +18,7 @@ from simwood_async import (
 from simwood_async.cdrs import SmsCdr, VoiceCdr
 from simwood_async.reports import PrepaySummaryRow, ReportRequest, VoiceSummaryRow
 from simwood_async.sandbox import IN_PROCESS_BASE_URL
+from tests.reports.conftest import VirtualTime, make_sandbox, sandbox_client
 
 DAY = "2026-03-14"
 FILE = "/v3/files/{account}/{hash}"

@@ -9,12 +9,12 @@ import anyio
 import httpx
 import pytest
 import respx
-from tests.conftest import ACCOUNT, BASE_URL
-from tests.reports.conftest import START, VirtualTime, make_sandbox, respx_client
 
 from simwood_async import ReportDownloadError
 from simwood_async.cdrs import VoiceCdr
 from simwood_async.reports import CallbackReceiver, ReportRequest
+from tests.conftest import ACCOUNT, BASE_URL
+from tests.reports.conftest import START, VirtualTime, make_sandbox, respx_client
 
 DAY = "2026-03-14"
 POST_PATH = f"accounts/{ACCOUNT}/reports/voice/cdr/day"
