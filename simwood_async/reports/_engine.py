@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
-from simwood_async import _json
 from simwood_async._transport import path
 from simwood_async.exceptions import (
     ConfigurationError,
@@ -29,11 +28,11 @@ from simwood_async.exceptions import (
     ReportTimeoutError,
     RequestInfo,
 )
-from simwood_async.reports._models import ReportEnvelope
+from simwood_async.reports._body import decode_rows, envelope_hash
 from simwood_async.reports._options import ReportOptions
 from simwood_async.reports._poller import Poller
 from simwood_async.reports._stats import ReportStats
-from simwood_async.reports._store import InMemoryReportStore, StoredOutcome
+from simwood_async.reports._store import InMemoryReportStore
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
@@ -364,7 +363,7 @@ class ReportEngine:
             status, detail = outcome.status, outcome.detail
             if status == "ready":
                 try:
-                    return self._decode(outcome, flight.row_type, info)
+                    return decode_rows(self._conv, outcome.body or b"", flight.row_type, info)
                 except DecodeError as err:
                     status, detail = "broken", f"the body did not decode ({err.message})"
             history.append(f"{report_hash}: {detail}")
@@ -401,47 +400,6 @@ class ReportEngine:
         response = await t.request(
             "POST", path("accounts", t.account, *flight.request.endpoint), data=data, retry=True
         )
-        try:
-            envelope = self._conv.structure(response.json(), ReportEnvelope)
-        except DecodeError:
-            raise
-        except Exception as err:
-            raise DecodeError(
-                f"unexpected report envelope: {err}",
-                request=response.request,
-                status_code=response.status_code,
-                body=response.text,
-            ) from err
-        path("files", envelope.hash)  # a hash must be one safe path segment
-        logger.info("report %s requested: %s", envelope.hash, flight.request.kind)
-        return envelope.hash
-
-    def _decode(
-        self, outcome: StoredOutcome, row_type: type[Any] | None, info: RequestInfo
-    ) -> tuple[Any, ...]:
-        body = outcome.body or b""
-        try:
-            rows = _json.loads(body)
-        except _json.JSONDecodeError as err:
-            raise DecodeError(
-                "invalid JSON",
-                request=info,
-                status_code=200,
-                body=body[:200].decode(errors="replace"),
-            ) from err
-        if not isinstance(rows, list):
-            raise DecodeError(
-                f"expected a JSON array of rows, got {type(rows).__name__}",
-                request=info,
-                status_code=200,
-                body=body[:200].decode(errors="replace"),
-            )
-        if row_type is None:
-            return tuple(rows)
-        structure = self._conv.get_structure_hook(row_type)
-        try:
-            return tuple([structure(row, row_type) for row in rows])
-        except Exception as err:  # cattrs raises many types; all mean "unexpected shape"
-            raise DecodeError(
-                f"a row does not fit {row_type.__name__}: {err}", request=info, status_code=200
-            ) from err
+        report_hash = envelope_hash(self._conv, response)
+        logger.info("report %s requested: %s", report_hash, flight.request.kind)
+        return report_hash

@@ -29,6 +29,7 @@ from simwood_async.exceptions import (
     ServerError,
     SimwoodError,
 )
+from simwood_async.reports._body import listed_files
 from simwood_async.reports._policy import GenerationModel, next_round
 from simwood_async.reports._stats import ReportStats, ReportTiming
 from simwood_async.reports._store import Claim, StoredOutcome
@@ -428,9 +429,4 @@ class Poller:
         """`GET /v3/files/{ACCOUNT}`: uncollected ready files by hash (raw JSON values)."""
         self._stats.listings += 1
         response = await transport.request("GET", path("files", transport.account), retry=True)
-        data = response.json() if response.content.strip() else {}
-        if isinstance(data, list):  # tolerate a list of file objects
-            return {str(item.get("name")): item for item in data if isinstance(item, dict)}
-        if not isinstance(data, dict):
-            return {}
-        return {str(k): v for k, v in data.items()}
+        return listed_files(response)
