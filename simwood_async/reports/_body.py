@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from simwood_async import _json
-from simwood_async._transport import path
+from simwood_async._validate import plain_id
 from simwood_async.exceptions import DecodeError
 from simwood_async.reports._models import ReportEnvelope
 
@@ -19,14 +19,14 @@ __all__ = ["decode_rows", "envelope_hash", "listed_files"]
 
 
 def envelope_hash(converter: Converter, response: ApiResponse) -> str:
-    """The hash of a report request's envelope (checked to be one safe path segment).
+    """The hash of a report request's envelope (checked to be a plain identifier).
 
     Raises:
         DecodeError: The envelope is not the documented shape.
     """
     try:
         envelope = converter.structure(response.json(), ReportEnvelope)
-        path("files", envelope.hash)
+        plain_id(envelope.hash, name="hash")
     except DecodeError:
         raise
     except Exception as err:  # cattrs raises many types; all mean "unexpected shape"

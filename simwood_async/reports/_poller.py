@@ -228,7 +228,11 @@ class Poller:
                         return
                 self._pending[hf.key] = hf
                 self._wake()
-                hf.outcome = await self._act(hf)
+                try:
+                    hf.outcome = await self._act(hf)
+                except Exception as err:  # a bug here must not end the client
+                    logger.exception("report %s: unexpected error", hf.report_hash)
+                    hf.outcome = StoredOutcome(status="broken", detail=f"unexpected error: {err!r}")
                 if hf.outcome is not None:
                     await self._store.publish(hf.report_hash, claim, hf.outcome)
                     claim = None
