@@ -48,6 +48,7 @@ __all__ = [
     "fast_available",
     "fast_requested",
     "open_http_client",
+    "set_default_fast",
 ]
 
 #: Set to `1` to opt in to the fast transport for clients created without `fast=`.
@@ -62,10 +63,27 @@ def fast_available() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("httpx_aiohttp", "aiohttp"))
 
 
+_default: bool | None = None
+
+
+def set_default_fast(on: bool | None) -> None:
+    """Decide what `fast=None` means for clients created from now on (a test-suite switch).
+
+    The SDK's own test suite uses it to run every loopback test on the fast transport too.
+
+    Args:
+        on: True or False to override `SIMWOOD_FAST_TRANSPORT`; None to read it again.
+    """
+    global _default  # noqa: PLW0603 - a deliberate process-wide test switch, like set_testing
+    _default = on
+
+
 def fast_requested(fast: bool | None, env: Mapping[str, str]) -> bool:
-    """The effective opt-in: the argument if given, else `SIMWOOD_FAST_TRANSPORT`."""
+    """The effective opt-in: the argument, else `set_default_fast`, else the environment."""
     if fast is not None:
         return fast
+    if _default is not None:
+        return _default
     return env.get(ENV_FAST, "").strip().lower() in _TRUE
 
 
@@ -122,6 +140,11 @@ class AutoTransport(httpx.AsyncBaseTransport):
             connector=aiohttp.TCPConnector(ssl=ssl_context, **connector_options),
             trust_env=False,
         )
+        # aiohttp silently resends an idempotent request (GET, PUT, DELETE) once when the
+        # connection drops before the response: retries are the SDK's decision (a DELETE may
+        # release a number), so switch it off, as aiohttp's own test client does.
+        if hasattr(self.session, "_retry_connection"):
+            self.session._retry_connection = False  # noqa: SLF001
         transport: httpx.AsyncBaseTransport = AiohttpTransport(
             verify=ssl_context, limits=limits, client=self.session
         )

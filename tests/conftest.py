@@ -1,4 +1,14 @@
-"""Shared fixtures: every async test runs on asyncio and on trio."""
+"""Shared fixtures: every async test runs on asyncio and on trio.
+
+Transport-facing tests also run on the fast transport. A test gets a third `anyio_backend`
+variant, `asyncio-fast`, when it is marked `@pytest.mark.fast_transport` (or its module sets
+`pytestmark = pytest.mark.fast_transport`) or when it uses one of `FAST_TRANSPORT_FIXTURES`
+(fixtures that talk to a real loopback server). In that variant every `SimwoodClient` built
+without `fast=` (this conftest's, the sandbox's, a test's own) uses the fast transport, via
+`simwood_async._fast.set_default_fast(True)`. Tests whose client injects its own transport
+(respx's `MockTransport`, the sandbox's in-process `ASGITransport`) gain nothing from the
+variant, so they are not given it.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +22,7 @@ import pytest
 import respx
 
 from simwood_async import RetryPolicy, SimwoodClient
+from simwood_async._fast import set_default_fast
 
 ACCOUNT = "930000"
 USERNAME = "api-user"
@@ -21,15 +32,45 @@ BASE_URL = "https://api.simwood.com/v3/"
 EXAMPLES = json.loads((Path(__file__).parent / "data" / "examples.json").read_text())
 
 
-@pytest.fixture(
-    params=[
-        pytest.param(("asyncio", {}), id="asyncio"),
-        pytest.param(("trio", {}), id="trio"),
-    ]
-)
+#: Backend variants: anyio backend name and options, and whether clients use `fast=True`.
+BACKENDS: dict[str, tuple[str, dict[str, Any], bool]] = {
+    "asyncio": ("asyncio", {}, False),
+    "trio": ("trio", {}, False),
+    "asyncio-fast": ("asyncio", {}, True),
+}
+#: Fixtures that open real loopback connections: tests using them also run on asyncio-fast.
+FAST_TRANSPORT_FIXTURES = frozenset({"api", "loopback_server"})
+
+
+@pytest.fixture(params=[pytest.param("asyncio", id="asyncio"), pytest.param("trio", id="trio")])
 def anyio_backend(request: pytest.FixtureRequest) -> Any:
     """Run each async test on both backends; trio is a test dependency, never skipped."""
-    return request.param
+    name, options, fast = BACKENDS[request.param]
+    set_default_fast(True if fast else None)
+    yield name, options
+    set_default_fast(None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the `fast_transport` marker."""
+    config.addinivalue_line(
+        "markers", "fast_transport: also run this test on asyncio with the fast transport"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Give transport-facing tests the `asyncio-fast` variant of `anyio_backend`."""
+    if "anyio_backend" not in metafunc.fixturenames:
+        return
+    marked = metafunc.definition.get_closest_marker("fast_transport") is not None
+    if marked or not FAST_TRANSPORT_FIXTURES.isdisjoint(metafunc.fixturenames):
+        # A parametrize mark (not a direct call) so the fixture's own params step aside.
+        metafunc.definition.add_marker(
+            pytest.mark.parametrize(
+                "anyio_backend", list(BACKENDS), indirect=True, ids=list(BACKENDS)
+            )
+        )
 
 
 @pytest.hookimpl(tryfirst=True)

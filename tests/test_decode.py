@@ -72,6 +72,7 @@ def outcome(fn: Any, row: Any, cls: type) -> tuple[str, Any]:
 
 
 def _wire_datetimes() -> st.SearchStrategy[str]:
+    """Wire-form date and time strings (`YYYY-MM-DD hh:mm:ss`)."""
     return st.datetimes(min_value=dt.datetime(1900, 1, 1)).map(  # noqa: DTZ001
         lambda d: d.strftime("%Y-%m-%d %H:%M:%S")
     )
@@ -291,6 +292,7 @@ def test_compiled_source_is_visible_in_tracebacks():
 
 # The parser before the fast path: strptime first, then ISO 8601.
 def _slow_parse(value: str, zone: dt.tzinfo) -> dt.datetime:
+    """The reference parser: strptime, then ISO 8601."""
     try:
         parsed = dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")  # noqa: DTZ007
     except ValueError:
