@@ -72,18 +72,12 @@ def line_decoder(file_format: FileFormat) -> Callable[[bytes], list[Line]]:
         ValueError: Bad JSON, or rows that are not objects with a `reference`.
     """
     if file_format == "jsonl":
-        if _json.orjson is not None:
-            # orjson writes the newline itself: one call per row, no concatenation.
-            dumps, newline = _json.orjson.dumps, _json.orjson.OPT_APPEND_NEWLINE
+        dumps = _json.dumps
 
-            def decode_fast(content: bytes) -> list[Line]:
-                return [(row["reference"], dumps(row, option=newline)) for row in _rows(content)]
-
-            return decode_fast
-        slow_dumps = _json.dumps
-
-        def decode(content: bytes) -> list[Line]:  # pragma: no cover - stdlib-only install
-            return [(row["reference"], slow_dumps(row) + b"\n") for row in _rows(content)]
+        def decode(content: bytes) -> list[Line]:
+            # `dumps(row) + b"\n"`, not orjson's OPT_APPEND_NEWLINE: that option leaves each
+            # small result in a ~4 KiB allocation (measured: 233 MB held for 55,000 rows).
+            return [(row["reference"], dumps(row) + b"\n") for row in _rows(content)]
 
         return decode
     encode = _csv_encoder()

@@ -171,3 +171,24 @@ async def test_unwritable_file_is_an_input_error(client, fake, tmp_path):
             tmp_path / "missing" / "x.jsonl", FIRST_DAY, LAST_DAY, now=now
         )
     assert fake.requests == []
+
+
+def test_encoded_lines_cost_about_their_own_size():
+    """A page's encoded lines hold about as much memory as their text (no 4 KiB buffers)."""
+    import tracemalloc  # noqa: PLC0415
+
+    from tests.cdrs.fakeapi import make_row  # noqa: PLC0415
+
+    from simwood_async.cdrs._writers import line_decoder  # noqa: PLC0415
+
+    when = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+    body = json.dumps([make_row(f"ref-{i}", when) for i in range(500)]).encode()
+    decode = line_decoder("jsonl")
+    tracemalloc.start()
+    try:
+        lines = decode(body)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    text = sum(len(line) for _, line in lines)
+    assert held < 2 * text
