@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from anyio.abc import TaskGroup
-    from anyio.streams.memory import MemoryObjectSendStream
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
     from simwood_async._retry import RetryPolicy
 
@@ -156,6 +156,8 @@ class PageEngine(Generic[T]):
         self._opened = 0  # windows opened so far (indices 0 .. _opened-1)
         self._cursor = 0  # the oldest window not yet finished
         self._in_flight = 0
+        self._queued = 0  # chunks in the outbox, not yet taken by the consumer
+        self._outbox: MemoryObjectSendStream[CdrChunk[T]]
         self._estimate = 1  # pages the last finished window needed
         self._finished_any = False
         self.rows = 0
@@ -169,6 +171,8 @@ class PageEngine(Generic[T]):
         return sum(s.in_flight + len(s.pages) for i, s in self._active.items() if i != self._cursor)
 
     def _next_job(self) -> _WindowState[T] | None:
+        if self._queued >= self._lookahead + self._estimate:
+            return None  # the consumer is behind: fetch nothing more until it catches up
         ahead = self._held_ahead()
         for index in range(self._cursor, self._opened):
             state = self._active.get(index)
@@ -188,7 +192,7 @@ class PageEngine(Generic[T]):
             return state
         return None
 
-    def _schedule(self, tg: TaskGroup, results: MemoryObjectSendStream[_Result[T]]) -> None:
+    def _schedule(self, tg: TaskGroup, results: MemoryObjectSendStream[_Result[T] | None]) -> None:
         while self._in_flight < self._concurrency:
             state = self._next_job()
             if state is None:
@@ -200,7 +204,10 @@ class PageEngine(Generic[T]):
             tg.start_soon(self._page_task, state, page, results)
 
     async def _page_task(
-        self, state: _WindowState[T], page: int, results: MemoryObjectSendStream[_Result[T]]
+        self,
+        state: _WindowState[T],
+        page: int,
+        results: MemoryObjectSendStream[_Result[T] | None],
     ) -> None:
         try:
             async with self._limiter:
@@ -238,12 +245,18 @@ class PageEngine(Generic[T]):
             state.end = page
         state.pages[page] = rows
 
-    async def _emit(self, send: MemoryObjectSendStream[CdrChunk[T]]) -> None:
+    def _queue(self, chunk: CdrChunk[T]) -> None:
+        self._queued += 1
+        self._outbox.send_nowait(chunk)
+
+    def _emit(self) -> None:
+        """Move what is ready to the outbox (delivered by `_deliver`, never blocking here)."""
         key = self._key
         if self._ordered:
             while (state := self._active.get(self._cursor)) is not None and state.complete():
                 pages = [state.pages[p] for p in sorted(state.pages, reverse=True)]
                 state.pages.clear()
+                self._finish(state)
                 for n, page_rows in enumerate(pages, 1):
                     rows = []
                     for row in reversed(page_rows):
@@ -251,23 +264,37 @@ class PageEngine(Generic[T]):
                         if ref not in state.seen:
                             state.seen.add(ref)
                             rows.append(row)
-                    self.rows += len(rows)
-                    if n == len(pages):
-                        self._finish(state)
-                    await send.send(CdrChunk(state.window, rows, last=n == len(pages)))
-                    self._report()
+                    self._queue(CdrChunk(state.window, rows, last=n == len(pages)))
             return
         for state in list(self._active.values()):
             for page in list(state.pages):
                 rows = [row for row in state.pages.pop(page) if key(row) not in state.seen]
                 state.seen.update(key(row) for row in rows)
                 if rows:
-                    self.rows += len(rows)
-                    await send.send(CdrChunk(state.window, rows, last=False))
+                    self._queue(CdrChunk(state.window, rows, last=False))
             if state.complete():
                 self._finish(state)
-                await send.send(CdrChunk(state.window, [], last=True))
-        self._report()
+                self._queue(CdrChunk(state.window, [], last=True))
+
+    async def _deliver(
+        self,
+        outbox: MemoryObjectReceiveStream[CdrChunk[T]],
+        send: MemoryObjectSendStream[CdrChunk[T]],
+        results: MemoryObjectSendStream[_Result[T] | None],
+        tg: TaskGroup,
+    ) -> None:
+        # A task of its own, so a slow consumer never stops results being recorded and new
+        # pages being started (the outbox is bounded by the scheduler's budget instead).
+        async with outbox:
+            async for chunk in outbox:
+                try:
+                    await send.send(chunk)
+                except anyio.BrokenResourceError:
+                    tg.cancel_scope.cancel()  # the consumer left: stop fetching quietly
+                    return
+                self.rows += len(chunk.rows)
+                results.send_nowait(None)  # wakes the scheduler: budget freed
+                self._report()
 
     def _finish(self, state: _WindowState[T]) -> None:
         del self._active[state.index]
@@ -303,22 +330,29 @@ class PageEngine(Generic[T]):
         """
         self._started = self._clock()
         failure: Exception | None = None
-        results_send, results_recv = anyio.create_memory_object_stream[_Result[T]](math.inf)
+        results_send, results_recv = anyio.create_memory_object_stream[_Result[T] | None](math.inf)
+        self._outbox, outbox_recv = anyio.create_memory_object_stream[CdrChunk[T]](math.inf)
         async with send, results_send, results_recv, anyio.create_task_group() as tg:
+            tg.start_soon(self._deliver, outbox_recv, send, results_send, tg)
             try:
-                self._schedule(tg, results_send)
-                while not self._finished():
-                    result = await results_recv.receive()
-                    if result.error is not None:
-                        raise result.error
-                    self._record(result)
-                    await self._emit(send)
-                    self._schedule(tg, results_send)
-            except anyio.BrokenResourceError:
-                # The consumer stopped listening: stop fetching quietly.
-                tg.cancel_scope.cancel()
-            except Exception as err:  # noqa: BLE001 - re-raised below, outside the task group
-                failure = err
-                tg.cancel_scope.cancel()
+                async with anyio.create_task_group() as pages:
+                    try:
+                        self._schedule(pages, results_send)
+                        while not self._finished():
+                            result = await results_recv.receive()
+                            if result is None:
+                                self._queued -= 1
+                            elif result.error is not None:
+                                raise result.error
+                            else:
+                                self._record(result)
+                                self._emit()
+                            self._schedule(pages, results_send)
+                    except Exception as err:  # noqa: BLE001 - re-raised below, outside the groups
+                        # Stop fetching; what was already complete is still delivered.
+                        failure = err
+                        pages.cancel_scope.cancel()
+            finally:
+                self._outbox.close()  # the deliverer drains what is left, then ends
         if failure is not None:
             raise failure
