@@ -39,6 +39,12 @@ class LoopbackServer:
         self.requests: list[dict[str, Any]] = []
         self.script: list[int | str] = []
         self.base_url = ""
+        #: When set, requests wait for it before being answered.
+        self.hold: anyio.Event | None = None
+        self.in_flight = self.peak = 0
+        #: Set once `expected` requests have arrived.
+        self.arrived = anyio.Event()
+        self.expected = 0
 
     async def handle(self, stream: anyio.abc.SocketStream) -> None:
         """Serve one connection until the client closes it."""
@@ -62,8 +68,17 @@ class LoopbackServer:
                     record = {"method": method, "target": target, "headers": headers}
                     record["body"] = body.decode("utf-8")
                     self.requests.append(record)
-                    if not await self._answer(stream, record):
-                        return
+                    if len(self.requests) >= self.expected:
+                        self.arrived.set()
+                    self.in_flight += 1
+                    self.peak = max(self.peak, self.in_flight)
+                    try:
+                        if self.hold is not None:
+                            await self.hold.wait()
+                        if not await self._answer(stream, record):
+                            return
+                    finally:
+                        self.in_flight -= 1
             except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
                 return
 
@@ -248,6 +263,32 @@ async def test_retry_releases_the_connection_before_backing_off(loopback_server,
         balance = await client.accounts.prepay_balance()
     assert balance == nested[0]
     assert len(loopback_server.requests) == 3
+
+
+async def test_the_sdk_limiter_bounds_requests_in_flight(loopback_server, no_proxies):
+    """No more than `max_concurrency` requests reach the server at once; the rest wait."""
+    loopback_server.hold = anyio.Event()
+    loopback_server.expected = 2
+    results = []
+    async with make(loopback_server.base_url, max_concurrency=2) as client:
+
+        async def call() -> None:
+            """One balance call."""
+            results.append(await client.accounts.prepay_balance())
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(5):
+                tg.start_soon(call)
+            with anyio.fail_after(5):
+                await loopback_server.arrived.wait()
+            await anyio.wait_all_tasks_blocked()
+            limiter = client._transport._shared.limiter
+            assert limiter is not None
+            assert limiter.statistics().tasks_waiting == 3
+            assert len(loopback_server.requests) == 2
+            loopback_server.hold.set()
+    assert len(results) == 5
+    assert loopback_server.peak == 2
 
 
 @pytest.mark.parametrize(
