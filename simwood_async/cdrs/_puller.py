@@ -9,8 +9,12 @@ is emitted in reverse to give time order.
 Memory stays bounded: at most `concurrency` pages in flight; windows after the oldest
 unfinished one ("the cursor") may hold at most `lookahead` pages between them (in flight or
 waiting to be emitted), so fetching runs ahead of the consumer only that far; the cursor's own
-pages are never held back by that budget, so the cursor always makes progress. Output goes
-through a small memory object stream, so a slow consumer slows the fetching down.
+pages are never held back by that budget, so the cursor always makes progress. Finished
+chunks go to an outbox that a separate task hands to the consumer through a small memory
+object stream: a slow consumer never stops results being recorded or pages being started,
+and when the outbox holds more than `lookahead` + one window of chunks, no new page is
+started until the consumer catches up (backpressure). If a page fails for good, fetching
+stops, what was already complete is still delivered, and then the error is raised.
 """
 
 from __future__ import annotations
