@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from simwood_async.reports._api import ReportsApi
 from simwood_async.reports._callbacks import CallbackReceiver
 from simwood_async.reports._engine import ReportEngine
@@ -17,6 +19,9 @@ from simwood_async.reports._request import LATEST_SIZES, ReportRequest, ReportTi
 from simwood_async.reports._stats import ReportStats, ReportTiming
 from simwood_async.reports._store import Claim, InMemoryReportStore, ReportStore, StoredOutcome
 
+if TYPE_CHECKING:
+    from simwood_async.reports._redis import RedisReportStore
+
 __all__ = [
     "LATEST_SIZES",
     "CallbackReceiver",
@@ -24,6 +29,7 @@ __all__ = [
     "GenerationModel",
     "InMemoryReportStore",
     "PrepaySummaryRow",
+    "RedisReportStore",
     "ReportEngine",
     "ReportEnvelope",
     "ReportFile",
@@ -37,3 +43,16 @@ __all__ = [
     "StoredOutcome",
     "VoiceSummaryRow",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`RedisReportStore` is imported on first use: only it needs the `[redis]` extra."""
+    if name == "RedisReportStore":
+        try:
+            from simwood_async.reports._redis import RedisReportStore  # noqa: PLC0415
+        except ImportError as err:
+            raise ImportError(
+                "RedisReportStore needs the [redis] extra: pip install 'simwood-async[redis]'"
+            ) from err
+        return RedisReportStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,530 @@
+"""`RedisReportStore`: report de-duplication shared by many processes and hosts (`[redis]`).
+
+Keys, under a configurable prefix (`simwood:reports:` plus the account, if given):
+
+* `{prefix}{hash}:claim`: `"<generation> <owner>"`, the owner's lease, with a `PX` expiry. The
+  owner renews it every `lease / 3` seconds while it works; a crashed owner stops renewing, the
+  key expires, and the next `claim` opens a new generation.
+* `{prefix}{hash}:gen`: the hash's generation counter (kept a day after its last claim).
+* `{prefix}{hash}:{generation}:outcome`: the published outcome (status, detail and the raw
+  body bytes), kept `result_ttl` seconds; a release leaves a `released` marker instead.
+* the channel `{prefix}events`: `"<hash> <generation>"` whenever a generation ends.
+
+Every change is one Lua script, so claim, publish and release are atomic and a late publish of a
+generation that is no longer the caller's changes nothing. Waiters are woken by the channel
+(one subscription per store) and re-read the state every `recheck` seconds whatever happens,
+so a lost notification or a lapsed owner never leaves them hanging. Leases run on the Redis
+server's own clock, so this store works in real seconds, not the engine's injected clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
+
+import anyio
+import attrs
+import coredis
+import coredis.exceptions
+
+from simwood_async.exceptions import ConfigurationError, ConnectError
+from simwood_async.reports._store import Claim, StoredOutcome
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from anyio.abc import TaskStatus
+    from coredis.commands.script import Script
+    from typing_extensions import Self
+
+__all__ = ["RedisReportStore"]
+
+logger = logging.getLogger("simwood_async")
+
+#: The default key prefix.
+PREFIX: Final = "simwood:reports:"
+#: A generation counter outlives its last claim by at least this long (seconds).
+_COUNTER_KEEP: Final = 86_400.0
+#: What a failing Redis raises (a timeout of ours included).
+_REDIS_ERRORS: Final = (coredis.exceptions.RedisError, OSError, TimeoutError)
+_STATUSES: Final = frozenset({"ready", "gone", "broken"})
+
+# KEYS: claim, counter. ARGV: owner, lease ms, counter keep ms, channel, hash.
+_CLAIM: Final = """
+local current = redis.call('GET', KEYS[1])
+local previous = nil
+if current then
+  local space = string.find(current, ' ', 1, true)
+  previous = string.sub(current, 1, space - 1)
+  local holder = string.sub(current, space + 1)
+  if holder ~= ARGV[1] then return {0, tonumber(previous), holder} end
+end
+local generation = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('SET', KEYS[1], generation .. ' ' .. ARGV[1], 'PX', ARGV[2])
+if previous then redis.call('PUBLISH', ARGV[4], ARGV[5] .. ' ' .. previous) end
+return {1, generation, ARGV[1]}
+"""
+# KEYS: claim, outcome. ARGV: "generation owner", channel, message, outcome ms, status,
+# detail, body, whether there is a body.
+_SETTLE: Final = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[2], 'status', ARGV[5], 'detail', ARGV[6])
+if ARGV[8] == '1' then redis.call('HSET', KEYS[2], 'body', ARGV[7]) end
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+"""
+# KEYS: claims. ARGV: for each, "generation owner" and the new expiry in ms.
+_RENEW: Final = """
+local kept = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[2 * i - 1] then
+    redis.call('PEXPIRE', key, ARGV[2 * i])
+    kept[i] = 1
+  else
+    kept[i] = 0
+  end
+end
+return kept
+"""
+# KEYS: claim, outcome. ARGV: generation. {1, status, detail, body}, {2} pending or {0} ended.
+_STATE: Final = """
+local outcome = redis.call('HMGET', KEYS[2], 'status', 'detail', 'body')
+if outcome[1] then return {1, outcome[1], outcome[2], outcome[3]} end
+local current = redis.call('GET', KEYS[1])
+if current and string.sub(current, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then return {2} end
+return {0}
+"""
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _ms(seconds: float) -> int:
+    return max(int(seconds * 1000), 1)
+
+
+def _positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not value > 0:
+        raise ConfigurationError(f"{attribute.name} must be > 0, got {value!r}")
+
+
+def _location(url: str) -> str:
+    """`url` without its credentials or query (which may carry a password)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return f"unix://{parts.path}"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = parts.hostname or "localhost"
+    return f"{parts.scheme}://{host}{f':{port}' if port else ''}{parts.path}"
+
+
+@attrs.frozen(kw_only=True)
+class _Settings:
+    """The store's timings, checked before any I/O."""
+
+    lease: float = attrs.field(validator=_positive)
+    recheck: float = attrs.field(validator=_positive)
+    result_ttl: float = attrs.field(validator=_positive)
+    timeout: float = attrs.field(validator=_positive)
+
+
+@attrs.define
+class _Held:
+    """A claim this store owns and renews: until `until` (the claim's `ttl`) at the latest."""
+
+    generation: int
+    value: str
+    until: float
+
+
+class RedisReportStore:
+    """A `ReportStore` in Redis, shared by every process and host that uses the same Redis.
+
+    One of them polls and downloads a report hash; every other one waits for what it
+    publishes. Open it with `RedisReportStore.open(...)` and pass it to every client:
+
+    ```python
+    async with RedisReportStore.open("redis://localhost:6379/0", account="930000") as store:
+        async with SimwoodClient(reports=ReportOptions(store=store)) as client:
+            rows = await client.reports.voice_summary(...)
+    ```
+
+    The owner of a generation renews its lease while it works; if its process dies, the
+    lease lapses after `lease` seconds and another client takes over with a new generation.
+    If Redis becomes unreachable, each client works alone (a warning is logged) until it is
+    back. The URL's password is never logged or shown in a repr.
+
+    Construct it with `open()`, which runs the store's notification and lease-renewal tasks
+    (the arguments are those of `open()`; `location` names the server in logs and reprs).
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        client: coredis.Redis[Any],
+        *,
+        location: str,
+        prefix: str = PREFIX,
+        lease: float = 15.0,
+        recheck: float = 2.0,
+        result_ttl: float = 300.0,
+        command_timeout: float = 5.0,
+    ) -> None:
+        self._s = _Settings(
+            lease=lease, recheck=recheck, result_ttl=result_ttl, timeout=command_timeout
+        )
+        self._client = client
+        self._location = location
+        self._prefix = prefix
+        self._channel = prefix + "events"
+        self._claim = client.register_script(_CLAIM)
+        self._settle = client.register_script(_SETTLE)
+        self._renew = client.register_script(_RENEW)
+        self._state = client.register_script(_STATE)
+        self._held: dict[str, _Held] = {}
+        self._waiters: dict[str, set[anyio.Event]] = {}
+        self._open = False
+
+    def __repr__(self) -> str:
+        return (
+            f"<RedisReportStore {self._location} prefix={self._prefix!r} "
+            f"held={len(self._held)} open={self._open}>"
+        )
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        url: str | None = None,
+        *,
+        client: coredis.Redis[Any] | None = None,
+        account: str | None = None,
+        prefix: str = PREFIX,
+        lease: float = 15.0,
+        recheck: float = 2.0,
+        result_ttl: float = 300.0,
+        command_timeout: float = 5.0,
+    ) -> AsyncIterator[Self]:
+        """Open a store on a Redis URL (its own connection pool) or on your coredis client.
+
+        Args:
+            url: `redis://[[user]:password@]host[:port][/db]`, `rediss://...` or
+                `unix://...`; the store opens and closes its own connection pool.
+            client: An already open `coredis.Redis` instead of `url`; never closed by us.
+            account: Scopes the keys to one account (`{prefix}{account}:`).
+            prefix: The start of every key and of the notification channel.
+            lease: Seconds an owner's claim survives without renewal (renewed every third
+                of that): how long others wait before taking over from a crashed owner.
+            recheck: Seconds between a waiter's re-reads of the state (in case a notification
+                was missed).
+            result_ttl: Seconds a published outcome is kept in Redis.
+            command_timeout: Seconds one Redis command may take before the store gives up on it.
+
+        Yields:
+            The open store.
+
+        Raises:
+            ConfigurationError: Bad settings, or not exactly one of `url` and `client`.
+            ConnectError: Redis did not answer (unreachable, or the password was refused).
+
+        .. versionadded:: 0.1.0
+        """
+        if (url is None) == (client is None):
+            raise ConfigurationError("pass exactly one of url= and client=")
+        if account is not None and (not account or any(c.isspace() for c in account)):
+            raise ConfigurationError(f"account must be a plain id, got {account!r}")
+        scoped = prefix + (f"{account}:" if account is not None else "")
+        if client is None:
+            assert url is not None  # noqa: S101 - checked above
+            location = _location(url)
+            if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+                raise ConfigurationError(
+                    f"the Redis URL must be redis://, rediss:// or unix://, got {location}"
+                )
+            try:
+                client = coredis.Redis.from_url(
+                    url, connect_timeout=command_timeout, stream_timeout=command_timeout
+                )
+            except ValueError as err:
+                raise ConfigurationError(f"bad Redis URL {location}: {err}") from None
+            owned: coredis.Redis[Any] | None = client
+        else:
+            location = repr(client.connection_pool.location)
+            owned = None
+        store = cls(
+            client,
+            location=location,
+            prefix=scoped,
+            lease=lease,
+            recheck=recheck,
+            result_ttl=result_ttl,
+            command_timeout=command_timeout,
+        )
+        failure: BaseException | None = None
+        async with AsyncExitStack() as stack:
+            if owned is not None:
+                await stack.enter_async_context(owned)
+            failure = await store._ping()
+            if failure is None:
+                async with anyio.create_task_group() as tg:
+                    await tg.start(store._listen)
+                    tg.start_soon(store._keep_leases)
+                    store._open = True
+                    logger.info("report store: redis %s, prefix %r", location, scoped)
+                    try:
+                        yield store
+                    finally:
+                        store._open = False
+                        tg.cancel_scope.cancel()
+        if failure is not None:
+            # Raised outside the pool's task group, so it is not wrapped in an exception group.
+            raise ConnectError(
+                f"the report store could not use redis at {location}: {failure}"
+            ) from None
+
+    async def _ping(self) -> BaseException | None:
+        try:
+            with anyio.fail_after(self._s.timeout):
+                await self._client.ping()
+        except (*_REDIS_ERRORS, RuntimeError) as err:  # RuntimeError: a client never opened
+            return err
+        return None
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def _key(self, report_hash: str, suffix: str) -> str:
+        return f"{self._prefix}{report_hash}:{suffix}"
+
+    async def _run(self, script: Script[Any], keys: list[str], args: list[Any]) -> Any:
+        """Run a Lua script within the command timeout; replies undecoded (bodies are bytes)."""
+        with anyio.fail_after(self._s.timeout), self._client.decoding(mode=False):
+            return await script(keys=keys, args=args)
+
+    def _check_open(self) -> None:
+        if not self._open:
+            raise ConfigurationError(
+                "the report store is not open: use `async with RedisReportStore.open(...)`"
+            )
+
+    def _unavailable(self, what: str, report_hash: str, err: BaseException) -> None:
+        logger.warning(
+            "report %s: redis %s unavailable during %s (%s: %s); working without coordination",
+            report_hash,
+            self._location,
+            what,
+            type(err).__name__,
+            err,
+        )
+
+    # -- the protocol ------------------------------------------------------------------------
+
+    async def claim(self, report_hash: str, owner: str, *, ttl: float) -> Claim:
+        """Own the hash's current generation if nobody does; a claim lapses after `ttl` s.
+
+        The lease lasts `min(lease, ttl)` and is renewed until `ttl` has passed. If Redis
+        cannot be reached the caller owns generation 0 alone (nothing is shared).
+        """
+        self._check_open()
+        lease = min(self._s.lease, ttl)
+        keep = max(_COUNTER_KEEP, 2 * self._s.result_ttl)
+        try:
+            owned, generation, holder = await self._run(
+                self._claim,
+                [self._key(report_hash, "claim"), self._key(report_hash, "gen")],
+                [owner, _ms(lease), _ms(keep), self._channel, report_hash],
+            )
+        except _REDIS_ERRORS as err:
+            self._unavailable("a claim", report_hash, err)
+            return Claim(owned=True, generation=0, owner=owner)
+        claim = Claim(owned=bool(owned), generation=int(generation), owner=_text(holder))
+        if claim.owned:
+            until = anyio.current_time() + ttl
+            self._held[report_hash] = _Held(claim.generation, f"{generation} {owner}", until)
+            logger.debug("report %s: claimed generation %d", report_hash, claim.generation)
+        else:
+            logger.debug(
+                "report %s: generation %d is owned by %s; waiting for it",
+                report_hash,
+                claim.generation,
+                claim.owner,
+            )
+        return claim
+
+    async def publish(self, report_hash: str, claim: Claim, outcome: StoredOutcome) -> None:
+        """Record the outcome of an owned generation and wake its waiters everywhere."""
+        body = outcome.body
+        size = f", {len(body)} bytes" if body is not None else ""
+        if await self._end(report_hash, claim, outcome.status, outcome.detail, body):
+            logger.debug(
+                "report %s: generation %d published (%s%s)",
+                report_hash,
+                claim.generation,
+                outcome.status,
+                size,
+            )
+
+    async def release(self, report_hash: str, claim: Claim) -> None:
+        """Give up an owned generation without an outcome (waiters will claim again)."""
+        if await self._end(report_hash, claim, "released", "", None):
+            logger.debug("report %s: generation %d released", report_hash, claim.generation)
+
+    async def _end(
+        self, report_hash: str, claim: Claim, status: str, detail: str, body: bytes | None
+    ) -> bool:
+        held = self._held.get(report_hash)
+        if held is not None and held.generation == claim.generation:
+            del self._held[report_hash]
+        if not self._open or claim.generation == 0:
+            return False  # closed (nothing to renew any more) or never shared
+        try:
+            done = await self._run(
+                self._settle,
+                [
+                    self._key(report_hash, "claim"),
+                    self._key(report_hash, f"{claim.generation}:outcome"),
+                ],
+                [
+                    f"{claim.generation} {claim.owner}",
+                    self._channel,
+                    f"{report_hash} {claim.generation}",
+                    _ms(self._s.result_ttl),
+                    status,
+                    detail,
+                    body or b"",
+                    "1" if body is not None else "0",
+                ],
+            )
+        except _REDIS_ERRORS as err:
+            what = "a release" if status == "released" else "a publish"
+            self._unavailable(what, report_hash, err)
+            return False
+        if not done:
+            logger.warning(
+                "report %s: generation %d was no longer ours (its lease lapsed); "
+                "its outcome was not shared",
+                report_hash,
+                claim.generation,
+            )
+        return bool(done)
+
+    async def wait(self, report_hash: str, generation: int) -> StoredOutcome | None:
+        """The outcome of a generation, once published; None if released, lapsed or unknown.
+
+        Wakes on the notification channel and re-reads the state every `recheck` seconds.
+        """
+        self._check_open()
+        keys = [
+            self._key(report_hash, "claim"),
+            self._key(report_hash, f"{generation}:outcome"),
+        ]
+        parked = False
+        while True:
+            # Registered before reading, so a notification during the read is not lost.
+            event = anyio.Event()
+            waiters = self._waiters.setdefault(report_hash, set())
+            waiters.add(event)
+            try:
+                try:
+                    state = await self._run(self._state, keys, [str(generation)])
+                except _REDIS_ERRORS as err:
+                    self._unavailable("a wait", report_hash, err)
+                    await anyio.sleep(self._s.recheck)  # no hot loop of failing claims
+                    return None
+                if state[0] == 1:
+                    return self._outcome(report_hash, generation, state[1:])
+                if state[0] == 0:
+                    logger.info(
+                        "report %s: generation %d ended without an outcome (its owner's lease "
+                        "lapsed or was taken over); claiming again",
+                        report_hash,
+                        generation,
+                    )
+                    return None
+                if not parked:
+                    parked = True
+                    logger.debug(
+                        "report %s: generation %d is pending elsewhere; waiting for it",
+                        report_hash,
+                        generation,
+                    )
+                with anyio.move_on_after(self._s.recheck):
+                    await event.wait()
+            finally:
+                waiters.discard(event)
+                if not waiters and self._waiters.get(report_hash) is waiters:
+                    del self._waiters[report_hash]
+
+    def _outcome(
+        self, report_hash: str, generation: int, fields: list[Any]
+    ) -> StoredOutcome | None:
+        status, detail, body = _text(fields[0]), _text(fields[1] or b""), fields[2]
+        if status == "released":
+            logger.debug("report %s: generation %d was released", report_hash, generation)
+            return None
+        if status not in _STATUSES:
+            logger.warning("report %s: unreadable shared outcome %r", report_hash, status)
+            return None
+        if isinstance(body, str):  # a client that decodes responses: bodies are JSON text
+            body = body.encode()
+        return StoredOutcome(status=status, body=body, detail=detail)  # type: ignore[arg-type]
+
+    # -- background --------------------------------------------------------------------------
+
+    async def _listen(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Wake the local waiters of each hash named on the channel (reconnecting forever)."""
+        started = False
+        while True:
+            try:
+                async with self._client.pubsub(
+                    channels=[self._channel], ignore_subscribe_messages=True
+                ) as pubsub:
+                    if not started:
+                        started = True
+                        task_status.started()
+                    async for message in pubsub:
+                        report_hash = _text(message["data"]).partition(" ")[0]
+                        for event in self._waiters.get(report_hash, ()):
+                            event.set()
+            except _REDIS_ERRORS as err:
+                if not started:
+                    raise
+                logger.warning("report store: notifications interrupted (%s); resubscribing", err)
+            await anyio.sleep(self._s.recheck)  # waiters re-read the state meanwhile
+
+    async def _keep_leases(self) -> None:
+        """Renew every held claim each `lease / 3` seconds, up to the claim's own `ttl`."""
+        while True:
+            await anyio.sleep(self._s.lease / 3)
+            now = anyio.current_time()
+            held = {h: c for h, c in self._held.items() if c.until > now}
+            for report_hash in self._held.keys() - held.keys():
+                del self._held[report_hash]  # its ttl is over: the key expires by itself
+            if not held:
+                continue
+            args: list[str | int] = []
+            for claim in held.values():
+                args += [claim.value, _ms(min(self._s.lease, claim.until - now))]
+            try:
+                kept = await self._run(self._renew, [self._key(h, "claim") for h in held], args)
+            except _REDIS_ERRORS as err:
+                logger.warning("report store: could not renew %d lease(s): %s", len(held), err)
+                continue
+            for (report_hash, claim), ok in zip(held.items(), kept, strict=False):
+                if not ok and self._held.get(report_hash) is claim:
+                    del self._held[report_hash]
+                    logger.warning(
+                        "report %s: lost the lease on generation %d (another client may "
+                        "download it too)",
+                        report_hash,
+                        claim.generation,
+                    )

@@ -1,0 +1,1 @@
+"""Tests of the Redis report store, against a real redis-server."""
