@@ -8,7 +8,10 @@ from simwood_async.sandbox import ManualClock, Sandbox
 sandbox = Sandbox(seed=1, clock=ManualClock(), report_delay=2.0)
 async with sandbox.client() as client:
     balance = await client.accounts.prepay_balance()
+    rows = await client.reports.voice_cdr_day(date=day)  # 2 s of sandbox time, at once
 ```
+
+On a `ManualClock`, clients wait in the sandbox's `VirtualTime` (`sandbox.virtual_time`).
 
 Or over loopback HTTP: `async with sandbox.serve() as base_url: ...`, or from a shell:
 `python -m simwood_async.sandbox --port 8080 --json`.
@@ -24,6 +27,7 @@ from simwood_async.sandbox._inprocess import InProcessTransport
 from simwood_async.sandbox._sandbox import IN_PROCESS_BASE_URL, Sandbox
 from simwood_async.sandbox._state import EXPIRY_SECONDS, CallbackRecord, ReportLog
 from simwood_async.sandbox._stats import RequestKey, Stats
+from simwood_async.sandbox._virtual import VirtualTime
 
 __all__ = [
     "CDR_WINDOW_DAYS",
@@ -45,4 +49,5 @@ __all__ = [
     "SandboxApp",
     "ScaledClock",
     "Stats",
+    "VirtualTime",
 ]

@@ -18,6 +18,7 @@ from simwood_async.sandbox._core import SandboxCore
 from simwood_async.sandbox._inprocess import InProcessTransport
 from simwood_async.sandbox._reports import callback_payload
 from simwood_async.sandbox._state import CallbackRecord
+from simwood_async.sandbox._virtual import VirtualTime, wire_client_options
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -104,6 +105,7 @@ class Sandbox:
         self._app = SandboxApp(self._core)
         self._callback_transport = callback_transport
         self._group: anyio.abc.TaskGroup | None = None
+        self._virtual_time: VirtualTime | None = None
 
     def __repr__(self) -> str:
         core = self._core
@@ -183,14 +185,24 @@ class Sandbox:
         """An httpx transport into the app, for your own `httpx.AsyncClient`."""
         return InProcessTransport(self._app)
 
-    def client(self, **kwargs: Any) -> SimwoodClient:
+    def client(self, *, virtual_time: bool | None = None, **kwargs: Any) -> SimwoodClient:
         """A `SimwoodClient` wired to the sandbox in-process, with its credentials.
 
+        On a `ManualClock` the client waits in the sandbox's `virtual_time`: report polling
+        and retry backoff pass sandbox time, at once, so `await client.reports...` completes
+        without anyone advancing the clock. A `reports=` or `retry=` you pass keeps any clock
+        or sleep you injected; only the default (real) ones are replaced.
+
         Args:
+            virtual_time: None (default): on for a `ManualClock`, off otherwise. False: the
+                client waits in real time while sandbox time moves only when told to.
             **kwargs: Any other `SimwoodClient` argument (they override the defaults).
 
         Returns:
             A client to use as `async with sandbox.client() as client:`.
+
+        Raises:
+            TypeError: `virtual_time=True` on a real or scaled clock.
         """
         options: dict[str, Any] = {
             "account": self.account,
@@ -201,9 +213,27 @@ class Sandbox:
             "env": {},
         }
         options.update(kwargs)
-        if "http_client" not in options:
-            options.setdefault("transport", self.transport())
+        if virtual_time is None:
+            virtual_time = isinstance(self._core.clock, ManualClock)
+        vt = self.virtual_time if virtual_time else None
+        if "http_client" not in options and "transport" not in options:
+            options["transport"] = vt.transport(self.transport()) if vt else self.transport()
+        if vt is not None:
+            wire_client_options(vt, options, seed=self.seed)
         return SimwoodClient(**options)
+
+    @property
+    def virtual_time(self) -> VirtualTime:
+        """This sandbox's `VirtualTime` (made on first use, shared by all its clients).
+
+        Raises:
+            TypeError: The sandbox's clock is not a `ManualClock`.
+
+        .. versionadded:: 0.1.0
+        """
+        if self._virtual_time is None:
+            self._virtual_time = VirtualTime(self)
+        return self._virtual_time
 
     # --- time and callbacks -------------------------------------------------------------
 
@@ -218,6 +248,23 @@ class Sandbox:
             raise TypeError("advance() needs a ManualClock; real and scaled time move alone")
         clock.advance(seconds)
         await self.deliver_callbacks()
+
+    def next_event_at(self) -> float | None:
+        """When sandbox state next changes by itself, in the units of `clock.now()`.
+
+        The earliest of: a report becoming ready or expiring (after now), a queued callback
+        falling due (possibly already due, until `deliver_callbacks()` sends it). None when
+        nothing is pending. Live calls (`live_calls_per_minute`) are not events.
+
+        .. versionadded:: 0.1.0
+        """
+        store = self._core.store
+        now = self._core.now()
+        times = [t for r in store.pending() for t in (r.ready_at, r.expires_at) if t > now]
+        callback_at = store.next_callback_at()
+        if callback_at is not None:
+            times.append(callback_at)
+        return min(times, default=None)
 
     async def deliver_callbacks(self) -> int:
         """Send every report callback that is due now (awaited); returns how many."""

@@ -16,8 +16,22 @@ pytest-asyncio). Configure the sandbox per test with the `simwood_sandbox` marke
 async def test_cdrs(simwood_sandbox, simwood_client): ...
 ```
 
-The sandbox uses a `ManualClock` unless the marker passes another `clock`. The fixtures
-import the sandbox lazily, so this plugin loads even without the `[sandbox]` extra.
+The sandbox uses a `ManualClock` unless the marker passes another `clock`. Then the client
+waits in the sandbox's virtual time (`simwood_sandbox.virtual_time`): report polling and
+retry backoff pass sandbox time, and pass at once when every task is waiting, so a report
+call simply completes, after its `report_delay` of sandbox time, on asyncio and trio alike:
+
+```python
+@pytest.mark.simwood_sandbox(report_delay=30.0)
+async def test_report(simwood_sandbox, simwood_client):
+    started = simwood_sandbox.now()
+    rows = await simwood_client.reports.voice_cdr_day(date=yesterday)  # instant
+    assert simwood_sandbox.now() - started >= dt.timedelta(seconds=30)
+```
+
+To step sandbox time yourself instead, use `simwood_sandbox.client(virtual_time=False)` and
+`await simwood_sandbox.advance(seconds)`. The fixtures import the sandbox lazily, so this
+plugin loads even without the `[sandbox]` extra.
 """
 
 from __future__ import annotations
@@ -66,6 +80,8 @@ def simwood_sandbox(request: pytest.FixtureRequest) -> Sandbox:
 @pytest.fixture
 async def simwood_client(simwood_sandbox: Sandbox) -> AsyncIterator[SimwoodClient]:
     """A `SimwoodClient` wired in-process to `simwood_sandbox`, closed after the test.
+
+    On a `ManualClock` it waits in the sandbox's virtual time (see `Sandbox.client()`).
 
     .. versionadded:: 0.1.0
     """

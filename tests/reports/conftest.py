@@ -1,29 +1,25 @@
-"""Virtual time for report tests: sleeps end as soon as every other task is blocked.
+"""Report-test fixtures: a sandbox on a manual clock and the engine on virtual time.
 
-`VirtualTime` gives the engine a clock and a sleep. A driver task waits until nothing else can
-run, then moves time (the sandbox's `ManualClock`, delivering due callbacks, or a plain number)
-to the earliest pending sleep and wakes it: trio's "autojump" on both backends, so tests run
-in milliseconds and never sleep for real.
+`VirtualTime` adapts the public `simwood_async.sandbox.VirtualTime` (sleeps end as soon as
+every other task is waiting: trio's "autojump" on both backends) to these tests: a sandbox's
+shared virtual time, or a manual clock of its own for respx tests, and engine options with
+jitter fixed at its middle.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import heapq
-import itertools
-import math
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import anyio.lowlevel
 import httpx
 import pytest
-import sniffio
 
 from simwood_async import RetryPolicy, SimwoodClient
 from simwood_async.reports import CallbackReceiver, ReportOptions
 from simwood_async.sandbox import ManualClock, Sandbox
+from simwood_async.sandbox import VirtualTime as PublicVirtualTime
 from tests.conftest import ACCOUNT, BASE_URL, PASSWORD, USERNAME
 
 if TYPE_CHECKING:
@@ -33,105 +29,28 @@ START = dt.datetime(2026, 3, 15, 12, 0, 0, tzinfo=dt.timezone.utc)
 CALLBACK_BASE = "http://callbacks.test/simwood/callbacks"
 
 
-async def settle() -> None:
-    """Return once every other task is blocked (waiting on an event, a lock, a sleep...).
-
-    Only the virtual-time driver calls this: two tasks settling at once would wait for each
-    other on asyncio. Tests let time pass with `vtime.sleep()` instead.
-    """
-    if sniffio.current_async_library() == "trio":
-        await anyio.wait_all_tasks_blocked()  # trio's is exact and instant
-        return
-    import asyncio  # noqa: PLC0415 - anyio's asyncio version polls every 0.1 s; ours yields
-
-    me = asyncio.current_task()
-    while True:
-        await anyio.lowlevel.checkpoint()
-        for task in asyncio.all_tasks():
-            waiter = getattr(task, "_fut_waiter", None)
-            if task is not me and (waiter is None or waiter.done()):
-                break
-        else:
-            return
-
-
 class VirtualTime:
-    """A clock and sleep for the engine, driven by `run()` (see the module docstring)."""
+    """A clock and sleep for the engine: the sandbox's virtual time, or one of its own."""
 
     def __init__(self, sandbox: Sandbox | None = None, start: float = 1000.0) -> None:
-        self.sandbox = sandbox
-        self._now = start
-        self._heap: list[list[Any]] = []
-        self._seq = itertools.count()
-        self._changed: anyio.Event | None = None
-        self.jumps = 0
-
-    def clock(self) -> float:
-        """Now, in seconds."""
-        return self.sandbox.clock.now() if self.sandbox is not None else self._now
-
-    async def sleep(self, seconds: float) -> None:
-        """Sleep in virtual time."""
-        entry = [self.clock() + max(seconds, 0.0), next(self._seq), anyio.Event(), False]
-        heapq.heappush(self._heap, entry)
-        if self._changed is not None:
-            self._changed.set()
-        try:
-            await entry[2].wait()
-        finally:
-            entry[3] = True
-
-    async def advance(self, seconds: float) -> None:
-        """Move time forward (delivering sandbox callbacks that fall due)."""
-        if self.sandbox is not None:
-            await self.sandbox.advance(seconds)
-        else:
-            self._now += seconds
-
-    def _next_callback(self) -> float | None:
-        """When the sandbox's next callback is due: time never jumps past one."""
-        if self.sandbox is None:
-            return None
-        return self.sandbox._core.store.next_callback_at()
-
-    async def run(self) -> None:
-        """Forever: when all is blocked, jump to the next sleep's end and wake it."""
-        while True:
-            await settle()
-            while self._heap and self._heap[0][3]:
-                heapq.heappop(self._heap)
-            callback_at = self._next_callback()
-            if not self._heap and callback_at is None:
-                self._changed = anyio.Event()
-                await self._changed.wait()
-                self._changed = None
-                continue
-            at = min(self._heap[0][0] if self._heap else math.inf, callback_at or math.inf)
-            if at > self.clock():
-                self.jumps += 1
-                await self.advance(at - self.clock())
-            while self._heap and self._heap[0][0] <= self.clock():
-                entry = heapq.heappop(self._heap)
-                if not entry[3]:
-                    entry[2].set()
+        self.time = (
+            sandbox.virtual_time
+            if sandbox is not None
+            else PublicVirtualTime(clock=ManualClock(start))
+        )
+        self.clock = self.time.now
+        self.sleep = self.time.sleep
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[VirtualTime]:
-        """Run the driver for the duration of the block (with a real-time safety net)."""
+        """A block in which a hang fails the test after a minute of real time."""
         with anyio.fail_after(60):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(self.run)
-                try:
-                    yield self
-                finally:
-                    tg.cancel_scope.cancel()
+            yield self
 
     def options(self, **kwargs: Any) -> ReportOptions:
         """Report options on this clock, with jitter fixed at its middle."""
-        kwargs.setdefault("clock", self.clock)
-        kwargs.setdefault("sleep", self.sleep)
         kwargs.setdefault("random", lambda: 0.5)
-        return ReportOptions(**kwargs)
+        return self.time.report_options(**kwargs)
 
 
 def make_sandbox(**kwargs: Any) -> Sandbox:
