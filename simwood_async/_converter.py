@@ -222,7 +222,8 @@ def make_converter(*, strict: bool = False) -> Converter:
     from simwood_async.reports._models import PrepaySummaryRow, VoiceSummaryRow  # noqa: PLC0415
 
     for cls in (VoiceCdr, SmsCdr, VoiceSummaryRow, PrepaySummaryRow):
-        install_fast_structure(conv, cls, {k: v[0] for k, v in names.get(cls, {}).items()})
+        renames = {k: v[0] for k, v in names.get(cls, {}).items()}
+        install_fast_structure(conv, cls, renames, lazy=True)
     return conv
 
 

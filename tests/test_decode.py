@@ -149,17 +149,31 @@ def wire_rows(draw: st.DrawFn, cls: type) -> dict[str, Any]:
 @given(data=st.data())
 def test_compiled_structure_matches_cattrs(cls, strict, data):
     """For any row, the installed fast hook gives cattrs' objects, or cattrs' exact error."""
-    fast = CONVERTERS[strict].get_structure_hook(cls)
+    fast = RowDecoder(cls, CONVERTERS[strict])._row
     reference = reference_hook(cls, strict)
     row = data.draw(wire_rows(cls))
     assert outcome(fast, row, cls) == outcome(reference, row, cls)
 
 
 @pytest.mark.parametrize("cls", ROW_MODELS, ids=[c.__name__ for c in ROW_MODELS])
-def test_make_converter_installs_the_compiled_hook(cls):
-    """The client's converter structures the bulk row models with a compiled function."""
-    hook = make_converter().get_structure_hook(cls)
-    assert hook.__name__.startswith(f"structure_{cls.__name__}_fast_")
+def test_make_converter_compiles_the_hook_on_first_use(cls):
+    """A client's converter compiles the bulk row models' function when first needed."""
+    conv = make_converter()
+    placeholder = conv.get_structure_hook(cls)
+    assert not getattr(placeholder, "__name__", "").startswith("structure_")
+    decoder = RowDecoder(cls, conv)
+    assert decoder._row.__name__ == f"structure_{cls.__name__}_fast"
+    assert conv.get_structure_hook(cls) is decoder._row
+
+
+def test_placeholder_hook_structures_and_then_steps_aside():
+    """Structuring through the placeholder works and installs the compiled function."""
+    conv = make_converter()
+    placeholder = conv.get_structure_hook(VoiceCdr)
+    first = placeholder(WIRE_ROW, VoiceCdr)
+    compiled = conv.get_structure_hook(VoiceCdr)
+    assert compiled is not placeholder
+    assert compiled(WIRE_ROW, VoiceCdr) == first == conv.structure(WIRE_ROW, VoiceCdr)
 
 
 def test_valid_voice_cdr_row_decodes_to_the_documented_types():
@@ -285,9 +299,9 @@ def test_classes_the_compiler_cannot_specialise_keep_cattrs():
 
 def test_compiled_source_is_visible_in_tracebacks():
     """The generated source is registered with linecache, so tracebacks can show it."""
-    hook = make_converter().get_structure_hook(VoiceCdr)
+    hook = RowDecoder(VoiceCdr, make_converter())._row
     source = "".join(linecache.getlines(hook.__code__.co_filename))
-    assert re.search(r"def structure_VoiceCdr_fast_\d+\(o, cl=None\):", source)
+    assert re.search(r"def structure_VoiceCdr_fast\(o, cl=None\):", source)
 
 
 # The parser before the fast path: strptime first, then ISO 8601.

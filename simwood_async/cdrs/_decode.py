@@ -19,12 +19,12 @@ bulk puller, the report engine) gets it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import linecache
 import operator
 import types
 import typing
 from decimal import Decimal
-from itertools import count
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -50,7 +50,6 @@ _IDENTITY_HOOKS: dict[Any, type] = {
     _converter._structure_bool: bool,  # noqa: SLF001
 }
 _MISSING = object()
-_serial = count()
 
 
 def _optional_inner(tp: Any) -> Any | None:
@@ -203,13 +202,12 @@ def compile_structure_fn(
         return None
     comp = _Compiler(converter)
     wire_keys = [renames.get(f.name, f.name) for f in fields]
-    serial = next(_serial)
     fb, get = comp.bind("fb", fallback), comp.bind("get", operator.itemgetter(*wire_keys))
     strict = ""
     if getattr(converter, "forbid_extra_keys", False):
         known = comp.bind("k", frozenset(wire_keys))
         strict = f"        if not o.keys() <= {known}:\n            raise KeyError\n"
-    partial, full = f"_partial_{serial}", f"structure_{cls.__name__}_fast_{serial}"
+    partial, full = "_structure_partial", f"structure_{cls.__name__}_fast"
     args = ", ".join(f"a{i}" for i in range(len(fields)))
     source = (
         f"def {partial}(o, cl):\n"
@@ -226,31 +224,79 @@ def compile_structure_fn(
         f"    except Exception:\n"
         f"        return {fb}(o, cl)\n"
     )
-    filename = f"<simwood_async fast structure {cls.__qualname__} #{serial}>"
+    filename = f"<simwood_async fast structure {cls.__module__}.{cls.__qualname__}>"
     # Registered so tracebacks through the compiled functions show their source.
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     namespace = dict(comp.names)
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    exec(_compile(source, filename), namespace)  # noqa: S102 - our own generated code
     fn: Callable[[Any, Any], T] = namespace[full]
     return fn
 
 
+@functools.lru_cache(maxsize=64)
+def _compile(source: str, filename: str) -> types.CodeType:
+    # The source depends only on the model and on which hooks the converter has, so every
+    # client's converter reuses the code; only the names it closes over are its own.
+    return compile(source, filename, "exec")
+
+
 def install_fast_structure(
-    converter: Converter, cls: type[Any], renames: Mapping[str, str] | None = None
+    converter: Converter,
+    cls: type[Any],
+    renames: Mapping[str, str] | None = None,
+    *,
+    lazy: bool = False,
 ) -> bool:
     """Register a compiled structure function for `cls` on `converter`.
 
     The converter's current hook for `cls` becomes the fallback, so it must be registered
     (e.g. with the wire renames) before this is called.
 
+    Args:
+        converter: The converter to register on.
+        cls: The row model.
+        renames: Field name -> wire key, where they differ.
+        lazy: Compile on the first row instead of now (so building a converter, hence a
+            client, stays cheap); the compiled function then replaces the placeholder.
+
     Returns:
-        Whether a compiled function was installed (False: the class keeps cattrs' hook).
+        Whether a compiled function was (or, if lazy, will be) installed; False means the
+        class keeps cattrs' hook.
     """
-    fn = compile_structure_fn(cls, converter, renames=renames)
-    if fn is None:
-        return False
-    converter.register_structure_hook(cls, fn)
+    if not lazy:
+        fn = compile_structure_fn(cls, converter, renames=renames)
+        if fn is None:
+            return False
+        converter.register_structure_hook(cls, fn)
+        return True
+    converter.register_structure_hook(cls, _LazyStructure(converter, cls, renames))
     return True
+
+
+class _LazyStructure:
+    """The hook `install_fast_structure(lazy=True)` registers: compiles on first use."""
+
+    __slots__ = ("_cls", "_compiled", "_converter", "_fallback", "_renames")
+
+    def __init__(self, converter: Converter, cls: type, renames: Mapping[str, str] | None) -> None:
+        self._converter = converter
+        self._cls = cls
+        self._renames = renames
+        self._fallback: StructureFn = converter.get_structure_hook(cls)
+        self._compiled: StructureFn | None = None
+
+    def resolve(self) -> StructureFn:
+        """The compiled function (compiled and registered in place of this on first call)."""
+        if self._compiled is None:
+            fn: StructureFn | None = compile_structure_fn(
+                self._cls, self._converter, renames=self._renames, fallback=self._fallback
+            )
+            self._compiled = fn or self._fallback
+            self._converter.register_structure_hook(self._cls, self._compiled)
+        return self._compiled
+
+    def __call__(self, o: Any, cl: Any = None) -> Any:
+        return (self._compiled or self.resolve())(o, cl)
 
 
 class RowDecoder(Generic[T]):
@@ -275,7 +321,10 @@ class RowDecoder(Generic[T]):
     def __init__(self, cls: type[T], converter: Converter) -> None:
         self._cls = cls
         self._converter = converter
-        self._row: StructureFn = converter.get_structure_hook(cls)
+        row: StructureFn = converter.get_structure_hook(cls)
+        if isinstance(row, _LazyStructure):
+            row = row.resolve()  # now, rather than one extra call per row
+        self._row = row
         self._list_type: Any = list[cls]  # type: ignore[valid-type]
 
     def __repr__(self) -> str:
