@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 import anyio
+import anyio.lowlevel
 import attrs
 import coredis
 import coredis.exceptions
@@ -48,7 +49,13 @@ PREFIX: Final = "simwood:reports:"
 #: A generation counter outlives its last claim by at least this long (seconds).
 _COUNTER_KEEP: Final = 86_400.0
 #: What a failing Redis raises (a timeout of ours included).
-_REDIS_ERRORS: Final = (coredis.exceptions.RedisError, OSError, TimeoutError)
+_REDIS_ERRORS: Final = (
+    coredis.exceptions.RedisError,
+    OSError,
+    TimeoutError,
+    anyio.BrokenResourceError,  # a connection closed under a command
+    anyio.ClosedResourceError,
+)
 _STATUSES: Final = frozenset({"ready", "gone", "broken"})
 
 # KEYS: claim, counter. ARGV: owner, lease ms, counter keep ms, channel, hash.
@@ -495,11 +502,21 @@ class RedisReportStore:
                         report_hash = _text(message["data"]).partition(" ")[0]
                         for event in self._waiters.get(report_hash, ()):
                             event.set()
-            except _REDIS_ERRORS as err:
+            # This task runs around the user's code: whatever happens here must not end it
+            # (coredis may even fail to unsubscribe while an outer cancellation closes the
+            # pool). Waiters re-read the state every `recheck` seconds meanwhile.
+            except Exception as err:
                 if not started:
                     raise
-                logger.warning("report store: notifications interrupted (%s); resubscribing", err)
-            await anyio.sleep(self._s.recheck)  # waiters re-read the state meanwhile
+                log = logger.warning if self._open else logger.debug
+                log("report store: notifications interrupted (%r); resubscribing", err)
+            except BaseException:
+                # Cancelled: coredis may add an error of its own to the cancellation (failing to
+                # unsubscribe on a connection the same cancellation closed). Let a clean
+                # cancellation end this task: the scope is still cancelled, so this raises.
+                await anyio.lowlevel.checkpoint()
+                raise
+            await anyio.sleep(self._s.recheck)
 
     async def _keep_leases(self) -> None:
         """Renew every held claim each `lease / 3` seconds, up to the claim's own `ttl`."""
@@ -516,8 +533,8 @@ class RedisReportStore:
                 args += [claim.value, _ms(min(self._s.lease, claim.until - now))]
             try:
                 kept = await self._run(self._renew, [self._key(h, "claim") for h in held], args)
-            except _REDIS_ERRORS as err:
-                logger.warning("report store: could not renew %d lease(s): %s", len(held), err)
+            except Exception as err:  # noqa: BLE001 - runs around the user's code: never ends it
+                logger.warning("report store: could not renew %d lease(s): %r", len(held), err)
                 continue
             for (report_hash, claim), ok in zip(held.items(), kept, strict=False):
                 if not ok and self._held.get(report_hash) is claim:
