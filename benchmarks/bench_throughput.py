@@ -290,7 +290,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
-        "--budget", type=float, default=10.0, help="seconds per measurement before it stops early"
+        "--budget", type=float, default=6.0, help="seconds per measurement before it stops early"
     )
     parser.add_argument("--decode-repeats", type=int, default=9)
     args = parser.parse_args()
