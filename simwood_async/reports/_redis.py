@@ -21,22 +21,29 @@ from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import anyio
-import anyio.lowlevel
 import attrs
 import coredis
 import coredis.exceptions
 
 from simwood_async.exceptions import ConfigurationError, ConnectError
+from simwood_async.reports._redis_scripts import (
+    CLAIM,
+    RENEW,
+    SETTLE,
+    STATE,
+    client_from_url,
+    ms,
+    text,
+)
+from simwood_async.reports._redis_tasks import Leases, Notices
 from simwood_async.reports._store import Claim, StoredOutcome
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from anyio.abc import TaskStatus
     from coredis.commands.script import Script
     from typing_extensions import Self
 
@@ -58,80 +65,10 @@ _REDIS_ERRORS: Final = (
 )
 _STATUSES: Final = frozenset({"ready", "gone", "broken"})
 
-# KEYS: claim, counter. ARGV: owner, lease ms, counter keep ms, channel, hash.
-_CLAIM: Final = """
-local current = redis.call('GET', KEYS[1])
-local previous = nil
-if current then
-  local space = string.find(current, ' ', 1, true)
-  previous = string.sub(current, 1, space - 1)
-  local holder = string.sub(current, space + 1)
-  if holder ~= ARGV[1] then return {0, tonumber(previous), holder} end
-end
-local generation = redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('SET', KEYS[1], generation .. ' ' .. ARGV[1], 'PX', ARGV[2])
-if previous then redis.call('PUBLISH', ARGV[4], ARGV[5] .. ' ' .. previous) end
-return {1, generation, ARGV[1]}
-"""
-# KEYS: claim, outcome. ARGV: "generation owner", channel, message, outcome ms, status,
-# detail, body, whether there is a body.
-_SETTLE: Final = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[2], 'status', ARGV[5], 'detail', ARGV[6])
-if ARGV[8] == '1' then redis.call('HSET', KEYS[2], 'body', ARGV[7]) end
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-redis.call('PUBLISH', ARGV[2], ARGV[3])
-return 1
-"""
-# KEYS: claims. ARGV: for each, "generation owner" and the new expiry in ms.
-_RENEW: Final = """
-local kept = {}
-for i, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[2 * i - 1] then
-    redis.call('PEXPIRE', key, ARGV[2 * i])
-    kept[i] = 1
-  else
-    kept[i] = 0
-  end
-end
-return kept
-"""
-# KEYS: claim, outcome. ARGV: generation. {1, status, detail, body}, {2} pending or {0} ended.
-_STATE: Final = """
-local outcome = redis.call('HMGET', KEYS[2], 'status', 'detail', 'body')
-if outcome[1] then return {1, outcome[1], outcome[2], outcome[3]} end
-local current = redis.call('GET', KEYS[1])
-if current and string.sub(current, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then return {2} end
-return {0}
-"""
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _ms(seconds: float) -> int:
-    return max(int(seconds * 1000), 1)
-
 
 def _positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if not value > 0:
         raise ConfigurationError(f"{attribute.name} must be > 0, got {value!r}")
-
-
-def _location(url: str) -> str:
-    """`url` without its credentials or query (which may carry a password)."""
-    parts = urlsplit(url)
-    if parts.scheme == "unix":
-        return f"unix://{parts.path}"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    host = parts.hostname or "localhost"
-    return f"{parts.scheme}://{host}{f':{port}' if port else ''}{parts.path}"
 
 
 @attrs.frozen(kw_only=True)
@@ -141,16 +78,7 @@ class _Settings:
     lease: float = attrs.field(validator=_positive)
     recheck: float = attrs.field(validator=_positive)
     result_ttl: float = attrs.field(validator=_positive)
-    timeout: float = attrs.field(validator=_positive)
-
-
-@attrs.define
-class _Held:
-    """A claim this store owns and renews: until `until` (the claim's `ttl`) at the latest."""
-
-    generation: int
-    value: str
-    until: float
+    command_timeout: float = attrs.field(validator=_positive)
 
 
 class RedisReportStore:
@@ -188,24 +116,27 @@ class RedisReportStore:
         command_timeout: float = 5.0,
     ) -> None:
         self._s = _Settings(
-            lease=lease, recheck=recheck, result_ttl=result_ttl, timeout=command_timeout
+            lease=lease, recheck=recheck, result_ttl=result_ttl, command_timeout=command_timeout
         )
         self._client = client
         self._location = location
         self._prefix = prefix
-        self._channel = prefix + "events"
-        self._claim = client.register_script(_CLAIM)
-        self._settle = client.register_script(_SETTLE)
-        self._renew = client.register_script(_RENEW)
-        self._state = client.register_script(_STATE)
-        self._held: dict[str, _Held] = {}
-        self._waiters: dict[str, set[anyio.Event]] = {}
+        self._claim = client.register_script(CLAIM)
+        self._settle = client.register_script(SETTLE)
+        self._renew = client.register_script(RENEW)
+        self._state = client.register_script(STATE)
+        self._leases = Leases(
+            lambda keys, args: self._run(self._renew, keys, args),
+            lambda report_hash: self._key(report_hash, "claim"),
+            lease,
+        )
+        self._notices = Notices(client, prefix + "events", recheck)
         self._open = False
 
     def __repr__(self) -> str:
         return (
             f"<RedisReportStore {self._location} prefix={self._prefix!r} "
-            f"held={len(self._held)} open={self._open}>"
+            f"held={len(self._leases)} open={self._open}>"
         )
 
     @classmethod
@@ -246,6 +177,9 @@ class RedisReportStore:
 
         .. versionadded:: 0.1.0
         """
+        settings = _Settings(
+            lease=lease, recheck=recheck, result_ttl=result_ttl, command_timeout=command_timeout
+        )
         if (url is None) == (client is None):
             raise ConfigurationError("pass exactly one of url= and client=")
         if account is not None and (not account or any(c.isspace() for c in account)):
@@ -253,30 +187,13 @@ class RedisReportStore:
         scoped = prefix + (f"{account}:" if account is not None else "")
         if client is None:
             assert url is not None  # noqa: S101 - checked above
-            location = _location(url)
-            if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
-                raise ConfigurationError(
-                    f"the Redis URL must be redis://, rediss:// or unix://, got {location}"
-                )
-            try:
-                client = coredis.Redis.from_url(
-                    url, connect_timeout=command_timeout, stream_timeout=command_timeout
-                )
-            except ValueError as err:
-                raise ConfigurationError(f"bad Redis URL {location}: {err}") from None
-            owned: coredis.Redis[Any] | None = client
+            owned: coredis.Redis[Any] | None
+            owned, location = client_from_url(url, command_timeout)
+            client = owned
         else:
             location = repr(client.connection_pool.location)
             owned = None
-        store = cls(
-            client,
-            location=location,
-            prefix=scoped,
-            lease=lease,
-            recheck=recheck,
-            result_ttl=result_ttl,
-            command_timeout=command_timeout,
-        )
+        store = cls(client, location=location, prefix=scoped, **attrs.asdict(settings))
         failure: BaseException | None = None
         async with AsyncExitStack() as stack:
             if owned is not None:
@@ -284,24 +201,25 @@ class RedisReportStore:
             failure = await store._ping()
             if failure is None:
                 async with anyio.create_task_group() as tg:
-                    await tg.start(store._listen)
-                    tg.start_soon(store._keep_leases)
-                    store._open = True
+                    await tg.start(store._notices.listen)
+                    tg.start_soon(store._leases.keep)
+                    store._open = store._notices.open = True
                     logger.info("report store: redis %s, prefix %r", location, scoped)
                     try:
                         yield store
                     finally:
-                        store._open = False
+                        store._open = store._notices.open = False
                         tg.cancel_scope.cancel()
         if failure is not None:
             # Raised outside the pool's task group, so it is not wrapped in an exception group.
             raise ConnectError(
-                f"the report store could not use redis at {location}: {failure}"
+                f"the report store could not use redis at {location}: "
+                f"{type(failure).__name__}: {failure}"
             ) from None
 
     async def _ping(self) -> BaseException | None:
         try:
-            with anyio.fail_after(self._s.timeout):
+            with anyio.fail_after(self._s.command_timeout):
                 await self._client.ping()
         except (*_REDIS_ERRORS, RuntimeError) as err:  # RuntimeError: a client never opened
             return err
@@ -314,7 +232,7 @@ class RedisReportStore:
 
     async def _run(self, script: Script[Any], keys: list[str], args: list[Any]) -> Any:
         """Run a Lua script within the command timeout; replies undecoded (bodies are bytes)."""
-        with anyio.fail_after(self._s.timeout), self._client.decoding(mode=False):
+        with anyio.fail_after(self._s.command_timeout), self._client.decoding(mode=False):
             return await script(keys=keys, args=args)
 
     def _check_open(self) -> None:
@@ -330,7 +248,7 @@ class RedisReportStore:
             self._location,
             what,
             type(err).__name__,
-            err,
+            str(err),  # a string: a record holding the error would keep its frames alive
         )
 
     # -- the protocol ------------------------------------------------------------------------
@@ -348,15 +266,14 @@ class RedisReportStore:
             owned, generation, holder = await self._run(
                 self._claim,
                 [self._key(report_hash, "claim"), self._key(report_hash, "gen")],
-                [owner, _ms(lease), _ms(keep), self._channel, report_hash],
+                [owner, ms(lease), ms(keep), self._notices.channel, report_hash],
             )
         except _REDIS_ERRORS as err:
             self._unavailable("a claim", report_hash, err)
             return Claim(owned=True, generation=0, owner=owner)
-        claim = Claim(owned=bool(owned), generation=int(generation), owner=_text(holder))
+        claim = Claim(owned=bool(owned), generation=int(generation), owner=text(holder))
         if claim.owned:
-            until = anyio.current_time() + ttl
-            self._held[report_hash] = _Held(claim.generation, f"{generation} {owner}", until)
+            self._leases.hold(report_hash, claim.generation, owner, ttl)
             logger.debug("report %s: claimed generation %d", report_hash, claim.generation)
         else:
             logger.debug(
@@ -388,9 +305,7 @@ class RedisReportStore:
     async def _end(
         self, report_hash: str, claim: Claim, status: str, detail: str, body: bytes | None
     ) -> bool:
-        held = self._held.get(report_hash)
-        if held is not None and held.generation == claim.generation:
-            del self._held[report_hash]
+        self._leases.drop(report_hash, claim.generation)
         if not self._open or claim.generation == 0:
             return False  # closed (nothing to renew any more) or never shared
         try:
@@ -402,9 +317,9 @@ class RedisReportStore:
                 ],
                 [
                     f"{claim.generation} {claim.owner}",
-                    self._channel,
+                    self._notices.channel,
                     f"{report_hash} {claim.generation}",
-                    _ms(self._s.result_ttl),
+                    ms(self._s.result_ttl),
                     status,
                     detail,
                     body or b"",
@@ -437,9 +352,7 @@ class RedisReportStore:
         parked = False
         while True:
             # Registered before reading, so a notification during the read is not lost.
-            event = anyio.Event()
-            waiters = self._waiters.setdefault(report_hash, set())
-            waiters.add(event)
+            event = self._notices.register(report_hash)
             try:
                 try:
                     state = await self._run(self._state, keys, [str(generation)])
@@ -467,81 +380,16 @@ class RedisReportStore:
                 with anyio.move_on_after(self._s.recheck):
                     await event.wait()
             finally:
-                waiters.discard(event)
-                if not waiters and self._waiters.get(report_hash) is waiters:
-                    del self._waiters[report_hash]
+                self._notices.discard(report_hash, event)
 
     def _outcome(
         self, report_hash: str, generation: int, fields: list[Any]
     ) -> StoredOutcome | None:
-        status, detail, body = _text(fields[0]), _text(fields[1] or b""), fields[2]
+        status, detail, body = text(fields[0]), text(fields[1] or b""), fields[2]
         if status == "released":
             logger.debug("report %s: generation %d was released", report_hash, generation)
             return None
         if status not in _STATUSES:
             logger.warning("report %s: unreadable shared outcome %r", report_hash, status)
             return None
-        if isinstance(body, str):  # a client that decodes responses: bodies are JSON text
-            body = body.encode()
-        return StoredOutcome(status=status, body=body, detail=detail)  # type: ignore[arg-type]
-
-    # -- background --------------------------------------------------------------------------
-
-    async def _listen(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Wake the local waiters of each hash named on the channel (reconnecting forever)."""
-        started = False
-        while True:
-            try:
-                async with self._client.pubsub(
-                    channels=[self._channel], ignore_subscribe_messages=True
-                ) as pubsub:
-                    if not started:
-                        started = True
-                        task_status.started()
-                    async for message in pubsub:
-                        report_hash = _text(message["data"]).partition(" ")[0]
-                        for event in self._waiters.get(report_hash, ()):
-                            event.set()
-            # This task runs around the user's code: whatever happens here must not end it
-            # (coredis may even fail to unsubscribe while an outer cancellation closes the
-            # pool). Waiters re-read the state every `recheck` seconds meanwhile.
-            except Exception as err:
-                if not started:
-                    raise
-                log = logger.warning if self._open else logger.debug
-                log("report store: notifications interrupted (%r); resubscribing", err)
-            except BaseException:
-                # Cancelled: coredis may add an error of its own to the cancellation (failing to
-                # unsubscribe on a connection the same cancellation closed). Let a clean
-                # cancellation end this task: the scope is still cancelled, so this raises.
-                await anyio.lowlevel.checkpoint()
-                raise
-            await anyio.sleep(self._s.recheck)
-
-    async def _keep_leases(self) -> None:
-        """Renew every held claim each `lease / 3` seconds, up to the claim's own `ttl`."""
-        while True:
-            await anyio.sleep(self._s.lease / 3)
-            now = anyio.current_time()
-            held = {h: c for h, c in self._held.items() if c.until > now}
-            for report_hash in self._held.keys() - held.keys():
-                del self._held[report_hash]  # its ttl is over: the key expires by itself
-            if not held:
-                continue
-            args: list[str | int] = []
-            for claim in held.values():
-                args += [claim.value, _ms(min(self._s.lease, claim.until - now))]
-            try:
-                kept = await self._run(self._renew, [self._key(h, "claim") for h in held], args)
-            except Exception as err:  # noqa: BLE001 - runs around the user's code: never ends it
-                logger.warning("report store: could not renew %d lease(s): %r", len(held), err)
-                continue
-            for (report_hash, claim), ok in zip(held.items(), kept, strict=False):
-                if not ok and self._held.get(report_hash) is claim:
-                    del self._held[report_hash]
-                    logger.warning(
-                        "report %s: lost the lease on generation %d (another client may "
-                        "download it too)",
-                        report_hash,
-                        claim.generation,
-                    )
+        return StoredOutcome(status=cast("Any", status), body=body, detail=detail)
