@@ -169,7 +169,7 @@ def prefix() -> str:
 
 def open_store(server: RedisServer, prefix: str, **kwargs: Any) -> Any:
     """`RedisReportStore.open` on `server` under `prefix`, with quick test timings."""
-    kwargs.setdefault("lease", 0.3)
+    kwargs.setdefault("lease", 2.0)  # lapses are tested with a short ttl or lease
     kwargs.setdefault("recheck", 0.05)
     return RedisReportStore.open(server.url, prefix=prefix, **kwargs)
 

@@ -103,10 +103,10 @@ async def test_a_late_publish_of_an_old_generation_is_ignored(redis_server, pref
 
 async def test_the_owner_renews_its_lease_while_it_works(redis_server, prefix):
     """A claim outlives many leases while its store is open, and lapses once it is closed."""
-    async with open_store(redis_server, prefix, lease=0.15) as owner_store:
+    async with open_store(redis_server, prefix, lease=0.6) as owner_store:
         claim = await owner_store.claim(H, "alpha", ttl=60)
         async with open_store(redis_server, prefix) as other:
-            await anyio.sleep(0.6)  # four leases, on the Redis server's clock
+            await anyio.sleep(1.5)  # two and a half leases, on the Redis server's clock
             assert await other.claim(H, "beta", ttl=60) == Claim(
                 owned=False, generation=claim.generation, owner="alpha"
             )
