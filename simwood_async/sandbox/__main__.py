@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from simwood_async.sandbox._clock import Clock, RealClock, ScaledClock
+from simwood_async.sandbox._data import DEFAULT_CACHE_BYTES
 from simwood_async.sandbox._faults import parse_fault
 from simwood_async.sandbox._sandbox import Sandbox
 from simwood_async.sandbox._server import HOST, bind, uvicorn_server
@@ -44,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--cdr-rows-per-day", type=int, default=200)
     parser.add_argument("--sms-rows-per-day", type=int, default=20)
+    parser.add_argument(
+        "--cdr-cache-mb",
+        type=float,
+        default=DEFAULT_CACHE_BYTES / 2**20,
+        help="MiB of generated voice CDRs kept for later pages (default %(default)g)",
+    )
     parser.add_argument("--live-calls-per-minute", type=float, default=0.0)
     parser.add_argument(
         "--fault",
@@ -68,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report_delay=args.report_delay,
         cdr_rows_per_day=args.cdr_rows_per_day,
         sms_rows_per_day=args.sms_rows_per_day,
+        cdr_cache_bytes=int(args.cdr_cache_mb * 2**20),
         live_calls_per_minute=args.live_calls_per_minute,
     )
     for spec in args.fault:

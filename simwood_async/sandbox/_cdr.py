@@ -50,7 +50,7 @@ def _int(ctx: Ctx, name: str, default: int, minimum: int) -> int:
     return value
 
 
-def _filter(ctx: Ctx) -> dict[str, str] | None:
+def _filter(ctx: Ctx) -> dict[str, str | None] | None:
     # `filter` is honoured only in a JSON POST body, as the docs say.
     if not isinstance(ctx.body_json, dict) or ctx.body_json.get("filter") in (None, {}, []):
         return None
@@ -60,7 +60,7 @@ def _filter(ctx: Ctx) -> dict[str, str] | None:
     unknown = set(raw) - set(FILTER_KEYS)
     if unknown:
         raise BadInputError(f"filter keys must be among {', '.join(FILTER_KEYS)}")
-    return {k: None if v is None else str(v) for k, v in raw.items()}  # type: ignore[misc]
+    return {k: None if v is None else str(v) for k, v in raw.items()}
 
 
 def _earliest(core: SandboxCore) -> int:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 from simwood_async._converter import make_converter
 from simwood_async._types import GMT
 from simwood_async.sandbox._account import AccountState
-from simwood_async.sandbox._data import CdrSource
+from simwood_async.sandbox._data import DEFAULT_CACHE_BYTES, CdrSource
 from simwood_async.sandbox._faults import Faults
 from simwood_async.sandbox._state import ReportStore
 from simwood_async.sandbox._stats import Stats
@@ -47,6 +47,7 @@ class SandboxCore:
         sms_rows_per_day: int,
         live_calls_per_minute: float,
         sleep: Callable[[float], Awaitable[Any]],
+        cdr_cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
         self.seed = seed
         self.account = account
@@ -65,6 +66,7 @@ class SandboxCore:
             live_per_minute=live_calls_per_minute,
             origin=self.started_at,
             converter=self.converter,
+            cache_bytes=cdr_cache_bytes,
         )
         self.store = ReportStore(clock.now)
         self.faults = Faults(seed)

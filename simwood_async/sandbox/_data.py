@@ -1,9 +1,10 @@
-"""Deterministic synthetic CDRs, generated on demand from (seed, day, index).
+"""Deterministic synthetic CDRs, generated on demand in blocks, served as slices of bytes.
 
-Nothing is materialised per day: row `i` of day `d` is a pure function of the seed, and its
-start time is monotonic in `i`, so the rows of any time window are an index range found by
-binary search, and a page is a slice of that range. Encoded rows are kept in a small LRU of
-fixed-size chunks, which makes repeated pages cheap without holding a whole day.
+Row `i` of a GMT day has a start time that is a pure function of (seed, day, i) and
+monotonic in `i`, so the rows of any time window are an index range found by binary search,
+and a page is a slice of that range. Rows are generated `BLOCK` at a time (see `_voicegen`),
+newest first, as encoded JSON objects; blocks are kept in an LRU bounded in bytes
+(`cache_bytes`), so a page is a join of cached rows, and a day is never materialised whole.
 
 Newest-first order of a day: live calls (those that arrived after the sandbox started, at
 `live_calls_per_minute`) first, then the synthetic base rows, newest to oldest.
@@ -14,15 +15,20 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-import attrs
-
 from simwood_async import _json
-from simwood_async._types import GMT
 from simwood_async.cdrs._models import VoiceCdr
 from simwood_async.sandbox._sms import DESTINATIONS, Destination, mix, sms_rows
+from simwood_async.sandbox._voicegen import (
+    BLOCK,
+    LIVE_STREAM,
+    RowStream,
+    VoiceEncoder,
+    check_encoder,
+    row_stream_of,
+    wire_keys,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -31,27 +37,33 @@ if TYPE_CHECKING:
 
     from simwood_async.cdrs._models import SmsCdr
 
-__all__ = ["DESTINATIONS", "CdrSource", "Destination", "Segment", "day_bounds", "mix"]
+__all__ = [
+    "DEFAULT_CACHE_BYTES",
+    "DESTINATIONS",
+    "FILTER_KEYS",
+    "CdrSource",
+    "Destination",
+    "Segment",
+    "day_bounds",
+    "mix",
+]
+
+#: Bytes of encoded voice CDRs a source keeps by default (about 160,000 rows).
+DEFAULT_CACHE_BYTES: Final = 64 * 1024 * 1024
+FILTER_KEYS: Final = ("from", "to", "toISO", "trunk", "tag")
 
 _EPOCH_ORD: Final = dt.date(1970, 1, 1).toordinal()
 _DAY: Final = 86400
-_CHUNK: Final = 512
-_CACHE_CHUNKS: Final = 160
-_LIVE_FLAG: Final = 1 << 62
+_M32: Final = 0xFFFFFFFF
+_WEYL: Final = 0x9E3779B1
+# CPython's size of a `bytes` object beyond its data, plus its slot in a list.
+_ROW_OVERHEAD: Final = 41
 
 
 def day_bounds(day: dt.date) -> tuple[int, int]:
     """The Unix seconds [start, end) of a GMT day."""
     start = (day.toordinal() - _EPOCH_ORD) * _DAY
     return start, start + _DAY
-
-
-# UK traffic dominates, as for a typical UK carrier customer.
-_WEIGHTED: Final = (0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10, 11)
-_TAGS: Final = (None, None, "sales", "support", "ops")
-_RESULTS: Final = ("NO ANSWER", "BUSY", "FAILED", "CANCEL")
-_PENCE: Final = Decimal("0.00001")
-_ZERO: Final = Decimal("0.00000")
 
 
 class Segment(NamedTuple):
@@ -68,23 +80,6 @@ class Segment(NamedTuple):
         return self.hi - self.lo
 
 
-@attrs.define
-class _Filter:
-    """Equality filter on the wire values of `from`, `to`, `toISO`, `trunk`, `tag`."""
-
-    wanted: tuple[tuple[int, str], ...]
-
-    def match(self, keys: tuple[str | None, ...]) -> bool:
-        return all(keys[pos] == value for pos, value in self.wanted)
-
-
-FILTER_KEYS: Final = ("from", "to", "toISO", "trunk", "tag")
-_FIELDS: Final = tuple(a.name for a in attrs.fields(VoiceCdr))
-# printf slots of the JSON template, in `_FIELDS` order: strings quoted, the optional tag and
-# the boolean pre-formatted, seconds an integer.
-_SLOTS: Final = ('"%s"',) * 7 + ("%s", '"%s"', '"%s"', "%d", '"%s"', '"%s"', '"%s"', "%s")
-
-
 class CdrSource:
     """Voice and SMS CDRs of one account, a pure function of the seed.
 
@@ -95,7 +90,8 @@ class CdrSource:
         sms_per_day: Synthetic SMS CDRs per full GMT day.
         live_per_minute: Calls arriving after `origin`, as sandbox time passes.
         origin: Sandbox time when the sandbox started: base rows stop there, live rows begin.
-        converter: The SDK's converter, which writes the wire format.
+        converter: The SDK's converter, which owns the wire format.
+        cache_bytes: How many bytes of encoded rows to keep (0: none).
     """
 
     def __init__(
@@ -108,6 +104,7 @@ class CdrSource:
         live_per_minute: float,
         origin: float,
         converter: Converter,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
         self._seed = mix(seed & ((1 << 64) - 1))
         self.account = account
@@ -115,32 +112,37 @@ class CdrSource:
         self.sms_per_day = sms_per_day
         self.live_per_minute = live_per_minute
         self.origin = int(origin)
+        self.cache_bytes = cache_bytes
         # Guards against division by zero; a zero volume never asks for a row.
         self._per_day = max(1, rows_per_day)
         self._period = 60.0 / live_per_minute if live_per_minute > 0 else 60.0
         self._conv = converter
-        self._cache: OrderedDict[tuple[bool, int, int], list[tuple[bytes, tuple[Any, ...]]]] = (
-            OrderedDict()
-        )
+        self._encoder: VoiceEncoder | None = None
+        self._streams: dict[int, RowStream] = {}
+        self._cache: OrderedDict[tuple[int, int], tuple[list[bytes], int]] = OrderedDict()
+        self._cached = 0
         self._lock = threading.Lock()
-        self._trunks = tuple(f"{account}-L00{n}" for n in (1, 2, 3))
-        self._charges: dict[int, Decimal] = {}
-        self._charge_text: dict[Decimal, str] = {_ZERO: self._conv.unstructure(_ZERO)}
-        self._day_text: dict[int, str] = {}
-        self._wire_keys: tuple[str, ...] = ()
-        self._template = ""
-        self._self_check()
+
+    @property
+    def cached_bytes(self) -> int:
+        """Bytes of encoded rows held in the cache now."""
+        return self._cached
 
     # --- times and index ranges ---------------------------------------------------------
 
+    def _stream(self, stream: int) -> RowStream:
+        found = self._streams.get(stream)
+        if found is None:
+            found = self._streams[stream] = row_stream_of(self._seed, stream)
+        return found
+
     def _base_time(self, day_ord: int, i: int) -> int:
-        h = mix(self._seed ^ ((day_ord << 32) | i))
-        start = (day_ord - _EPOCH_ORD) * _DAY
-        return start + (i * _DAY + h % _DAY) // self._per_day
+        jitter = self._stream(day_ord).p(i) % _DAY
+        return (day_ord - _EPOCH_ORD) * _DAY + (i * _DAY + jitter) // self._per_day
 
     def _live_time(self, k: int) -> int:
-        h = mix(self._seed ^ (_LIVE_FLAG | k))
-        return self.origin + int((k + (h & 0xFFFFF) / 0x100000) * self._period)
+        fraction = (self._stream(LIVE_STREAM).p(k) & 0xFFFFF) / 0x100000
+        return self.origin + int((k + fraction) * self._period)
 
     def _base_first_at(self, day_ord: int, moment: int) -> int:
         """The first base index of the day whose time is >= moment."""
@@ -178,169 +180,68 @@ class CdrSource:
                 out.append(Segment(live=True, day_ord=ordinal, lo=lo, hi=hi))
         base_end = min(end, self.origin)
         if self.rows_per_day > 0 and base_end > start:
-            lo = self._base_first_at(ordinal, start)
-            hi = self._base_first_at(ordinal, base_end)
+            lo = 0 if start == day_start else self._base_first_at(ordinal, start)
+            hi = (
+                self.rows_per_day if base_end == day_end else self._base_first_at(ordinal, base_end)
+            )
             if hi > lo:
                 out.append(Segment(live=False, day_ord=ordinal, lo=lo, hi=hi))
         return out
 
-    # --- rows ----------------------------------------------------------------------------
+    # --- blocks of encoded rows ----------------------------------------------------------
 
-    def _values(self, live: bool, day_ord: int, i: int) -> tuple[Any, ...]:
-        """The field values of one voice CDR, in `VoiceCdr` field order (date as Unix time)."""
-        if live:
-            h = mix(self._seed ^ (_LIVE_FLAG | i))
-            when = self._live_time(i)
-        else:
-            h = mix(self._seed ^ ((day_ord << 32) | i))
-            when = (day_ord - _EPOCH_ORD) * _DAY + (i * _DAY + h % _DAY) // self._per_day
-        h2 = mix(h)
-        dest_index = _WEIGHTED[h2 % len(_WEIGHTED)]
-        dest = DESTINATIONS[dest_index]
-        inbound = (h2 >> 8) & 3 == 0
-        ddi = f"4420{3000000 + (h2 >> 12) % 1000}"
-        remote = f"{dest.prefix}{(h >> 20) % 1000000:06d}"
-        answered = (h2 >> 24) % 10 < 8  # noqa: PLR2004
-        seconds = 1 + ((h2 >> 28) % 900) * ((h2 >> 40) % 3 + 1) // 3 if answered else 0
-        return (
-            f"{h:016x}",
-            when,
-            "in" if inbound else "out",
-            remote if inbound else ddi,
-            ddi if inbound else remote,
-            "GB" if inbound else dest.iso,
-            self._trunks[(h2 >> 44) % 3],
-            _TAGS[(h2 >> 48) % len(_TAGS)],
-            dest.destid,
-            dest.location,
-            seconds,
-            _ZERO if inbound else self._charge(dest_index, seconds),
-            "GBP",
-            "ANSWERED" if answered else _RESULTS[(h2 >> 52) % len(_RESULTS)],
-            (h2 >> 56) % 20 != 0,
-        )
+    def _times(self, stream: int, lo: int, hi: int) -> list[int]:
+        """Start times of rows lo..hi-1 of a stream (inlined `_base_time` / `_live_time`)."""
+        mask = self._stream(stream).mask
+        if stream == LIVE_STREAM:
+            origin, period = self.origin, self._period
+            return [
+                origin + int((k + ((((k * _WEYL) & _M32) ^ mask) & 0xFFFFF) / 0x100000) * period)
+                for k in range(lo, hi)
+            ]
+        start, per_day = (stream - _EPOCH_ORD) * _DAY, self._per_day
+        return [
+            start + (i * _DAY + (((i * _WEYL) & _M32) ^ mask) % _DAY) // per_day
+            for i in range(lo, hi)
+        ]
 
-    def voice_row(self, live: bool, day_ord: int, i: int) -> VoiceCdr:
-        """One voice CDR as a model (base row `i` of a day, or live call `i`)."""
-        values = self._values(live, day_ord, i)
-        fields = dict(zip(_FIELDS, values, strict=True))
-        fields["date"] = dt.datetime.fromtimestamp(values[1], GMT)
-        return VoiceCdr(**fields)
-
-    def voice_wire(self, live: bool, day_ord: int, i: int) -> dict[str, Any]:
-        """One voice CDR as the API sends it.
-
-        The hot path: the keys come from the converter (via a prototype row) and the result
-        is checked against `converter.unstructure(voice_row(...))` when the source is built.
-        """
-        values = list(self._values(live, day_ord, i))
-        when = values[1]
-        day = self._day_text.get(when // _DAY)
-        if day is None:
-            day = self._day_text[when // _DAY] = dt.date.fromordinal(
-                when // _DAY + _EPOCH_ORD
-            ).isoformat()
-        sod = when % _DAY
-        values[1] = f"{day} {sod // 3600:02d}:{sod // 60 % 60:02d}:{sod % 60:02d}"
-        values[11] = self._charge_text[values[11]]
-        return dict(zip(self._wire_keys, values, strict=True))
-
-    def voice_json(self, live: bool, day_ord: int, i: int) -> tuple[bytes, tuple[Any, ...]]:
-        """One voice CDR as encoded JSON (slashes escaped), and its filterable values.
-
-        The cold path of bulk pulls: a template built from the converter's wire keys, checked
-        against the converter's output when the source is built.
-        """
-        v = self._values(live, day_ord, i)
-        when = v[1]
-        day = self._day_text.get(when // _DAY)
-        if day is None:
-            day = self._day_text[when // _DAY] = dt.date.fromordinal(
-                when // _DAY + _EPOCH_ORD
-            ).isoformat()
-        sod = when % _DAY
-        tag = v[7]
-        text = self._template % (
-            v[0],
-            f"{day} {sod // 3600:02d}:{sod // 60 % 60:02d}:{sod % 60:02d}",
-            v[2],
-            v[3],
-            v[4],
-            v[5],
-            v[6],
-            "null" if tag is None else f'"{tag}"',
-            v[8],
-            v[9],
-            v[10],
-            self._charge_text[v[11]],
-            v[12],
-            v[13],
-            "true" if v[14] else "false",
-        )
-        # Generated values never contain quotes or backslashes; slashes are escaped as the API does.
-        return text.encode().replace(b"/", b"\\/"), (v[3], v[4], v[5], v[6], tag)
-
-    def wire(self, row: VoiceCdr | SmsCdr) -> dict[str, Any]:
-        """A model row as the API sends it (through the converter)."""
-        result: dict[str, Any] = self._conv.unstructure(row)
-        return result
-
-    def _charge(self, dest_index: int, seconds: int) -> Decimal:
-        key = dest_index * 10000 + seconds
-        found = self._charges.get(key)
-        if found is None:
-            rate = DESTINATIONS[dest_index].rate
-            found = self._charges[key] = (rate * seconds / 60).quantize(_PENCE)
-            self._charge_text[found] = self._conv.unstructure(found)
-        return found
-
-    def _self_check(self) -> tuple[str, ...]:
-        """Wire keys from the converter, and proof that the fast path agrees with it."""
-        prototype = self.wire(self.voice_row(False, _EPOCH_ORD + 20000, 0))  # noqa: FBT003
-        keys = tuple(prototype)
-        if len(keys) != len(_FIELDS):
-            raise RuntimeError(f"the converter writes VoiceCdr as {keys!r}")
-        self._wire_keys = keys
-        self._template = "{" + ",".join(f'"{key}":{_SLOTS[n]}' for n, key in enumerate(keys)) + "}"
-        for i in range(8):
-            for live in (False, True):
-                row = self.wire(self.voice_row(live, _EPOCH_ORD + 20000, i))
-                encoded, _ = self.voice_json(live, _EPOCH_ORD + 20000, i)
-                if self.voice_wire(live, _EPOCH_ORD + 20000, i) != row or (
-                    _json.loads(encoded) != row
-                ):
-                    raise RuntimeError(
-                        "the sandbox's fast CDR encoder disagrees with the converter"
-                    )
-        return keys
-
-    def _chunk(self, live: bool, day_ord: int, number: int) -> list[tuple[bytes, tuple[Any, ...]]]:
-        key = (live, day_ord, number)
+    def _block(self, stream: int, number: int) -> list[bytes]:
+        """Block `number` of a stream: its rows as encoded JSON, newest first (cached)."""
+        key = (stream, number)
         with self._lock:
             found = self._cache.get(key)
             if found is not None:
                 self._cache.move_to_end(key)
-                return found
-        rows = []
-        limit = (number + 1) * _CHUNK if live else min((number + 1) * _CHUNK, self.rows_per_day)
-        encode = self.voice_json
-        rows = [encode(live, day_ord, i) for i in range(number * _CHUNK, limit)]
+                return found[0]
+            encoder = self._encoder
+        if encoder is None:
+            encoder = VoiceEncoder(self._seed, self.account, wire_keys(self._conv))
+            check_encoder(encoder, self._conv)
+            self._encoder = encoder
+        lo = number * BLOCK
+        hi = lo + BLOCK if stream == LIVE_STREAM else min(lo + BLOCK, self.rows_per_day)
+        rows = encoder.block(stream, number, self._times(stream, lo, hi))
+        size = sum(map(len, rows)) + _ROW_OVERHEAD * len(rows)
         with self._lock:
-            self._cache[key] = rows
-            while len(self._cache) > _CACHE_CHUNKS:
-                self._cache.popitem(last=False)
+            if key not in self._cache and size <= self.cache_bytes:
+                self._cache[key] = (rows, size)
+                self._cached += size
+                while self._cached > self.cache_bytes:
+                    _, (_, dropped) = self._cache.popitem(last=False)
+                    self._cached -= dropped
         return rows
 
-    def _iter_encoded(self, seg: Segment, skip: int) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
-        """The encoded rows of a segment, newest first, after skipping `skip` of them."""
+    def _slices(self, seg: Segment, skip: int) -> Iterator[list[bytes]]:
+        """The encoded rows of a segment, newest first, after skipping `skip`, as slices."""
+        stream = LIVE_STREAM if seg.live else seg.day_ord
         index = seg.hi - 1 - skip
         while index >= seg.lo:
-            number = index // _CHUNK
-            chunk = self._chunk(seg.live, seg.day_ord, number)
-            first = max(seg.lo, number * _CHUNK)
-            # Rows index..first of this chunk, descending.
-            base = number * _CHUNK
-            yield from reversed(chunk[first - base : index - base + 1])
+            number = index // BLOCK
+            block = self._block(stream, number)
+            # block[0] is the block's newest row: index number * BLOCK + len(block) - 1.
+            top = number * BLOCK + len(block) - 1
+            first = max(seg.lo, number * BLOCK)
+            yield block[top - index : top - first + 1]
             index = first - 1
 
     def page(
@@ -349,46 +250,74 @@ class CdrSource:
         *,
         start: int,
         limit: int,
-        where: dict[str, str] | None = None,
+        where: dict[str, str | None] | None = None,
     ) -> bytes:
         """A JSON array of rows: skip `start`, take `limit`, optionally filtered, as bytes."""
         out: list[bytes] = []
         if where:
-            flt = _Filter(tuple((FILTER_KEYS.index(k), v) for k, v in where.items()))
-            skipped = 0
-            for seg in segments:
-                for encoded, keys in self._iter_encoded(seg, 0):
-                    if not flt.match(keys):
+            # Generated values hold no quotes or backslashes, so `"key":value` (encoded as
+            # the rows are) occurs in a row exactly when that field equals the value.
+            needles = [
+                _json.dumps(key) + b":" + _json.dumps(value).replace(b"/", b"\\/")
+                for key, value in where.items()
+            ]
+            for row in self.iter_encoded(segments):
+                if all(needle in row for needle in needles):
+                    if start:
+                        start -= 1
                         continue
-                    if skipped < start:
-                        skipped += 1
-                        continue
-                    out.append(encoded)
+                    out.append(row)
                     if len(out) >= limit:
-                        return b"[" + b",".join(out) + b"]"
+                        break
             return b"[" + b",".join(out) + b"]"
         for seg in segments:
             if start >= seg.size:
                 start -= seg.size
                 continue
-            for encoded, _ in self._iter_encoded(seg, start):
-                out.append(encoded)
+            for rows in self._slices(seg, start):
+                out += rows[: limit - len(out)]
                 if len(out) >= limit:
                     return b"[" + b",".join(out) + b"]"
             start = 0
         return b"[" + b",".join(out) + b"]"
 
-    def iter_voice(self, segments: list[Segment]) -> Iterator[VoiceCdr]:
-        """The rows of the segments as models, newest first (not cached)."""
-        for seg in segments:
-            for i in range(seg.hi - 1, seg.lo - 1, -1):
-                yield self.voice_row(seg.live, seg.day_ord, i)
+    # --- rows as encoded JSON, wire dicts and models -------------------------------------
 
     def iter_encoded(self, segments: list[Segment]) -> Iterator[bytes]:
         """The rows of the segments as encoded JSON objects, newest first."""
         for seg in segments:
-            for encoded, _ in self._iter_encoded(seg, 0):
-                yield encoded
+            for rows in self._slices(seg, 0):
+                yield from rows
+
+    def iter_wire(self, segments: list[Segment]) -> Iterator[dict[str, Any]]:
+        """The rows of the segments as the API's JSON decodes, newest first."""
+        for row in self.iter_encoded(segments):
+            yield _json.loads(row)
+
+    def iter_voice(self, segments: list[Segment]) -> Iterator[VoiceCdr]:
+        """The rows of the segments as models, newest first."""
+        structure = self._conv.structure
+        for wire in self.iter_wire(segments):
+            yield structure(wire, VoiceCdr)
+
+    def voice_json(self, live: bool, day_ord: int, i: int) -> bytes:
+        """One voice CDR as encoded JSON: base row `i` of a day, or live call `i`."""
+        block = self._block(LIVE_STREAM if live else day_ord, i // BLOCK)
+        return block[(i // BLOCK) * BLOCK + len(block) - 1 - i]
+
+    def voice_wire(self, live: bool, day_ord: int, i: int) -> dict[str, Any]:
+        """One voice CDR as the API's JSON decodes."""
+        result: dict[str, Any] = _json.loads(self.voice_json(live, day_ord, i))
+        return result
+
+    def voice_row(self, live: bool, day_ord: int, i: int) -> VoiceCdr:
+        """One voice CDR as a model."""
+        return self._conv.structure(self.voice_wire(live, day_ord, i), VoiceCdr)
+
+    def wire(self, row: VoiceCdr | SmsCdr) -> dict[str, Any]:
+        """A model row as the API sends it (through the converter)."""
+        result: dict[str, Any] = self._conv.unstructure(row)
+        return result
 
     def sms_rows(self, day: dt.date, now: float) -> list[SmsCdr]:
         """The SMS CDRs of a GMT day that exist at `now`, newest first."""

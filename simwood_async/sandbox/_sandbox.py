@@ -15,6 +15,7 @@ from simwood_async._client import SimwoodClient
 from simwood_async.sandbox._app import SandboxApp
 from simwood_async.sandbox._clock import Clock, ManualClock, RealClock
 from simwood_async.sandbox._core import SandboxCore
+from simwood_async.sandbox._data import DEFAULT_CACHE_BYTES
 from simwood_async.sandbox._inprocess import InProcessTransport
 from simwood_async.sandbox._reports import callback_payload
 from simwood_async.sandbox._state import CallbackRecord
@@ -61,6 +62,8 @@ class Sandbox:
             uniform range, or `f(kind, params, rng) -> float`.
         cdr_rows_per_day: Synthetic voice CDRs per full GMT day (generated on demand).
         sms_rows_per_day: Synthetic SMS CDRs per full GMT day.
+        cdr_cache_bytes: Bytes of generated voice CDRs (encoded JSON) to keep for later
+            pages; rows are regenerated, identically, when evicted. Default 64 MiB.
         live_calls_per_minute: Calls that arrive as sandbox time passes (they appear "today"
             and shift the newest-first CDR pages, as real traffic does).
         callback_transport: An httpx transport for report callbacks, e.g.
@@ -82,6 +85,7 @@ class Sandbox:
         report_delay: ReportDelay = (1.0, 3.0),
         cdr_rows_per_day: int = 200,
         sms_rows_per_day: int = 20,
+        cdr_cache_bytes: int = DEFAULT_CACHE_BYTES,
         live_calls_per_minute: float = 0.0,
         callback_transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
@@ -90,6 +94,8 @@ class Sandbox:
             raise ValueError(f"account must be alphanumeric, got {account!r}")
         if cdr_rows_per_day < 0 or sms_rows_per_day < 0 or live_calls_per_minute < 0:
             raise ValueError("volumes must be >= 0")
+        if cdr_cache_bytes < 0:
+            raise ValueError("cdr_cache_bytes must be >= 0")
         self._core = SandboxCore(
             seed=seed,
             account=account,
@@ -101,6 +107,7 @@ class Sandbox:
             sms_rows_per_day=sms_rows_per_day,
             live_calls_per_minute=live_calls_per_minute,
             sleep=sleep,
+            cdr_cache_bytes=cdr_cache_bytes,
         )
         self._app = SandboxApp(self._core)
         self._callback_transport = callback_transport
@@ -170,9 +177,7 @@ class Sandbox:
     def voice_cdrs(self, day: dt.date) -> Iterator[dict[str, Any]]:
         """The wire rows of a GMT day that exist now, newest first (generated lazily)."""
         cdrs = self._core.cdrs
-        for seg in cdrs.segments(day, 0, 1 << 40, self._core.now()):
-            for i in range(seg.hi - 1, seg.lo - 1, -1):
-                yield cdrs.voice_wire(seg.live, seg.day_ord, i)
+        yield from cdrs.iter_wire(cdrs.segments(day, 0, 1 << 40, self._core.now()))
 
     def sms_cdrs(self, day: dt.date) -> list[dict[str, Any]]:
         """The SMS wire rows of a GMT day that exist now, newest first."""

@@ -219,3 +219,5 @@ def test_sandbox_validates_its_arguments():
         make_sandbox(account="93/0000")
     with pytest.raises(ValueError, match="volumes"):
         make_sandbox(cdr_rows_per_day=-1)
+    with pytest.raises(ValueError, match="cdr_cache_bytes"):
+        make_sandbox(cdr_cache_bytes=-1)

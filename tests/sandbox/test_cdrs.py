@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from simwood_async import BadRequestError
+from simwood_async._converter import make_converter
 from simwood_async.cdrs import VoiceCdr
 from tests.sandbox.conftest import START, make_sandbox
 
@@ -173,18 +174,92 @@ async def test_same_seed_same_rows_other_seed_other_rows():
     assert days[0] != days[2]
 
 
-async def test_fast_wire_rows_equal_the_converter_output(sandbox):
-    """The fast encoders write exactly what the SDK's converter writes for each row."""
+async def test_generated_rows_are_exactly_what_the_converter_writes(sandbox):
+    """Every row kind, base and live, decodes strictly and re-encodes to the same bytes."""
     source = sandbox._core.cdrs
     conv = sandbox._core.converter
+    strict = make_converter(strict=True)
     ordinal = DAY.toordinal()
+    seen: dict[str, set[Any]] = {k: set() for k in ("direction", "trunk", "tag", "result")}
     for live in (False, True):
-        for i in range(300):
-            expected = conv.unstructure(source.voice_row(live, ordinal, i))
-            assert source.voice_wire(live, ordinal, i) == expected
-            encoded, keys = source.voice_json(live, ordinal, i)
-            assert json.loads(encoded) == expected
-            assert keys == tuple(expected[k] for k in ("from", "to", "toISO", "trunk", "tag"))
+        for i in range(0, 4 * 1024, 3) if live else range(300):
+            encoded = source.voice_json(live, ordinal, i)
+            wire = source.voice_wire(live, ordinal, i)
+            row = strict.structure(wire, VoiceCdr)
+            assert source.voice_row(live, ordinal, i) == row
+            assert list(conv.unstructure(row).items()) == list(wire.items())
+            assert json.dumps(wire, separators=(",", ":")).encode() == encoded
+            for key, values in seen.items():
+                values.add(wire[key])
+    assert {key: len(values) for key, values in seen.items()} == {
+        "direction": 2,
+        "trunk": 3,
+        "tag": 4,
+        "result": 5,
+    }
+
+
+async def test_references_are_unique_across_days_and_live_calls():
+    """A reference is a bijection of (stream, row): no two rows of any day share one."""
+    sandbox = make_sandbox(cdr_rows_per_day=5000, live_calls_per_minute=60.0)
+    await sandbox.advance(3 * 3600)
+    refs = [
+        r["reference"]
+        for day in (START.date() - dt.timedelta(days=n) for n in range(4))
+        for r in sandbox.voice_cdrs(day)
+    ]
+    assert len(refs) > 3 * 5000 + 3 * 60 * 59
+    assert len(set(refs)) == len(refs)
+
+
+@pytest.mark.parametrize("rows_per_day", [1, 1023, 1024, 2500], ids=["1", "1023", "1024", "2500"])
+async def test_rows_of_a_day_are_newest_first_inside_the_day(rows_per_day):
+    """Across block boundaries, a day's rows all fall inside it and come newest first."""
+    sandbox = make_sandbox(cdr_rows_per_day=rows_per_day)
+    rows = list(sandbox.voice_cdrs(DAY))
+    dates = [r["date"] for r in rows]
+    assert len(rows) == rows_per_day
+    assert dates == sorted(dates, reverse=True)
+    assert all(d.startswith(str(DAY)) for d in dates)
+
+
+async def test_pages_are_the_same_with_or_without_the_row_cache():
+    """The cache stays within its byte budget; evicted rows come back byte for byte."""
+    budget = 600_000
+    cached = make_sandbox(cdr_rows_per_day=4000, cdr_cache_bytes=budget)
+    uncached = make_sandbox(cdr_rows_per_day=4000, cdr_cache_bytes=0)
+    pages: dict[str, list[bytes]] = {"cached": [], "uncached": []}
+    for name, box in (("cached", cached), ("uncached", uncached)):
+        async with box.client() as client:
+            for day in (DAY, DAY - dt.timedelta(days=1), DAY):
+                for start in range(0, 4000, 500):
+                    response = await client._transport.request(
+                        "GET", f"voice/{A}/cdr/{day}", params={"start": start}, retry=False
+                    )
+                    pages[name].append(response.content)
+                    assert box._core.cdrs.cached_bytes <= budget
+    assert pages["cached"] == pages["uncached"]
+    assert cached._core.cdrs.cached_bytes > 0
+    assert uncached._core.cdrs.cached_bytes == 0
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [{"tag": None}, {"tag": "sales", "trunk": "930000-L001"}, {"toISO": "FR"}, {"to": "x/y"}],
+    ids=["null-tag", "tag-and-trunk", "country", "no-match"],
+)
+async def test_filters_match_exact_field_values(local, sandbox, wanted):
+    """A filter keeps exactly the rows whose fields equal every wanted value, null included."""
+    response = await local._transport.request(
+        "POST", f"voice/{A}/cdr/{DAY}", json={"filter": wanted, "limit": 1000}, retry=False
+    )
+    truth = [
+        r["reference"]
+        for r in sandbox.voice_cdrs(DAY)
+        if all(r[key] == value for key, value in wanted.items())
+    ]
+    assert [r["reference"] for r in response.json()] == truth
+    assert truth or wanted == {"to": "x/y"}
 
 
 async def test_a_million_row_day_is_paged_without_materialising_it():

@@ -56,12 +56,13 @@ def test_command_line_server_prints_its_coordinates_and_serves():
 
 
 def test_command_line_options_parse():
-    """The CLI reads a delay range, a time scale, volumes and repeated faults."""
+    """The CLI reads a delay range, a time scale, volumes, a cache size and repeated faults."""
     args = _parser().parse_args(
         ["--report-delay", "1,4", "--time-scale", "100", "--cdr-rows-per-day", "11112",
-         "--fault", "reset:0.1", "--fault", "latency,seconds=0.01"]
+         "--cdr-cache-mb", "512", "--fault", "reset:0.1", "--fault", "latency,seconds=0.01"]
     )  # fmt: skip
     assert args.report_delay == (1.0, 4.0)
     assert args.time_scale == 100.0
     assert args.cdr_rows_per_day == 11112
+    assert args.cdr_cache_mb == 512.0
     assert args.fault == ["reset:0.1", "latency,seconds=0.01"]
