@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import heapq
+import importlib.util
 import itertools
 import logging
 import os
@@ -31,13 +32,7 @@ import anyio
 import pytest
 
 from simwood_async import RetryPolicy, SimwoodClient
-from simwood_async.reports import (
-    Claim,
-    RedisReportStore,
-    ReportOptions,
-    ReportStore,
-    StoredOutcome,
-)
+from simwood_async.reports import Claim, ReportOptions, ReportStore, StoredOutcome
 from simwood_async.sandbox import IN_PROCESS_BASE_URL, ManualClock, Sandbox
 
 if TYPE_CHECKING:
@@ -46,6 +41,12 @@ if TYPE_CHECKING:
 
 REQUIRE = os.environ.get("SIMWOOD_REQUIRE_REDIS") == "1"
 START = dt.datetime(2026, 3, 15, 12, 0, 0, tzinfo=dt.timezone.utc)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under SIMWOOD_REQUIRE_REDIS=1, a missing coredis is an error, not a skip."""
+    if REQUIRE and importlib.util.find_spec("coredis") is None:
+        raise pytest.UsageError("SIMWOOD_REQUIRE_REDIS=1 but coredis is not installed")
 
 
 def unavailable(reason: str) -> None:
@@ -171,6 +172,8 @@ def open_store(server: RedisServer, prefix: str, **kwargs: Any) -> Any:
     """`RedisReportStore.open` on `server` under `prefix`, with quick test timings."""
     kwargs.setdefault("lease", 2.0)  # lapses are tested with a short ttl or lease
     kwargs.setdefault("recheck", 0.05)
+    from simwood_async.reports import RedisReportStore  # noqa: PLC0415 - needs the extra
+
     return RedisReportStore.open(server.url, prefix=prefix, **kwargs)
 
 

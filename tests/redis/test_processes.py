@@ -14,7 +14,7 @@ import httpx
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from simwood_async import SimwoodClient
-from simwood_async.reports import RedisReportStore, ReportOptions
+from simwood_async.reports import ReportOptions
 from tests.redis.worker import digest
 
 if TYPE_CHECKING:
@@ -37,6 +37,8 @@ def test_an_asyncio_and_a_trio_process_download_a_report_once(redis_server, pref
 
 async def two_processes(redis_server: RedisServer, prefix: str, tmp_path: Path) -> None:
     """Run the sandbox and a trio worker, fetch the same report here, compare."""
+    from simwood_async.reports import RedisReportStore  # noqa: PLC0415 - needs the extra
+
     processes: list[Process] = []
     try:
         with anyio.fail_after(20), (tmp_path / "children.log").open("wb") as log:

@@ -8,13 +8,14 @@ import sys
 import uuid
 
 import anyio
-import coredis
 import pytest
 
-import simwood_async.reports
-from simwood_async import ConfigurationError, ConnectError
-from simwood_async.reports import Claim, RedisReportStore, StoredOutcome
-from tests.redis.conftest import COREDIS_LEAKS, free_port, open_store
+coredis = pytest.importorskip("coredis", reason="coredis is not installed ([redis] extra)")
+
+import simwood_async.reports  # noqa: E402 - after the skip
+from simwood_async import ConfigurationError, ConnectError  # noqa: E402
+from simwood_async.reports import Claim, RedisReportStore, StoredOutcome  # noqa: E402
+from tests.redis.conftest import COREDIS_LEAKS, free_port, open_store  # noqa: E402
 
 H = "fedcba9876543210fedcba9876543210"
 SECRET = "redis-pw-Xq7-never-log-me"
