@@ -7,6 +7,7 @@ a pull shift the offsets (clients must de-duplicate by `reference`, as with the 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any, Final
 
 from simwood_async._types import GMT
@@ -22,16 +23,16 @@ if TYPE_CHECKING:
 
 __all__ = ["ROUTES"]
 
-_WIRE: Final = "%Y-%m-%d %H:%M:%S"
+_MOMENT: Final = re.compile(r"\d{4}-\d\d-\d\d( \d\d:\d\d:\d\d)?", re.ASCII)
 DEFAULT_LIMIT: Final = 500
 
 
 def _moment(text: str, name: str) -> int:
+    # `fromisoformat` is ~20x faster than `strptime` but lenient: the pattern keeps it exact.
+    if _MOMENT.fullmatch(text) is None:
+        raise BadInputError(f"{name} must be in YYYY-MM-DD HH:ii:ss format (GMT)")
     try:
-        if len(text) == 10:  # noqa: PLR2004 - a bare YYYY-MM-DD means its midnight
-            parsed = dt.datetime.strptime(text, "%Y-%m-%d")  # noqa: DTZ007 - GMT below
-        else:
-            parsed = dt.datetime.strptime(text, _WIRE)  # noqa: DTZ007 - GMT below
+        parsed = dt.datetime.fromisoformat(text)  # a bare YYYY-MM-DD means its midnight
     except ValueError as err:
         raise BadInputError(f"{name} must be in YYYY-MM-DD HH:ii:ss format (GMT)") from err
     return int(parsed.replace(tzinfo=GMT).timestamp())
