@@ -18,7 +18,9 @@ The SDK's own requests then skip httpx's client layer (request and URL objects, 
 redirect machinery, cookie extraction, the response conversion): `DirectSender` hands them
 straight to the same aiohttp session. That client is private to `SimwoodClient`, so nobody
 can attach hooks or cookies to it that this would bypass; an `http_client` you inject is
-always used through `AsyncClient.send`.
+always used through `AsyncClient.send`. Both paths send the same method, URL, body and
+headers (aiohttp chooses `Accept-Encoding`, for the encodings it can decode), and aiohttp's
+silent resend of idempotent requests is switched off: retrying is the SDK's decision.
 """
 
 from __future__ import annotations
