@@ -52,6 +52,7 @@ class CdrPull(Generic[T]):
         self.until = self.windows[-1].end
         self._tg: TaskGroup | None = None
         self._recv: MemoryObjectReceiveStream[CdrChunk[T]] | None = None
+        self._send: MemoryObjectSendStream[CdrChunk[T]] | None = None
         self._rows: Iterator[T] = iter(())
         self._error: Exception | None = None
 
@@ -63,7 +64,8 @@ class CdrPull(Generic[T]):
     async def __aenter__(self) -> Self:
         if self._tg is not None:
             raise RuntimeError("a CdrPull can only be entered once")
-        send, self._recv = anyio.create_memory_object_stream[CdrChunk[T]](2)
+        self._send, self._recv = anyio.create_memory_object_stream[CdrChunk[T]](2)
+        send = self._send
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
         self._tg.start_soon(self._run, send)
@@ -83,10 +85,12 @@ class CdrPull(Generic[T]):
     ) -> None:
         assert self._tg is not None  # noqa: S101 - entered
         assert self._recv is not None  # noqa: S101 - entered
+        assert self._send is not None  # noqa: S101 - entered
         self._tg.cancel_scope.cancel()
         self._recv.close()
         # The consumer's own exception propagates unwrapped: the group sees none.
         await self._tg.__aexit__(None, None, None)
+        self._send.close()  # if `_run` was cancelled before it started, nobody closed it
 
     def __aiter__(self) -> Self:
         return self

@@ -336,7 +336,16 @@ class PageEngine(Generic[T]):
         failure: Exception | None = None
         results_send, results_recv = anyio.create_memory_object_stream[_Result[T] | None](math.inf)
         self._outbox, outbox_recv = anyio.create_memory_object_stream[CdrChunk[T]](math.inf)
-        async with send, results_send, results_recv, anyio.create_task_group() as tg:
+        # Every stream end is closed here too: a task cancelled before it first runs never
+        # closes the ends it was given, and an unclosed stream warns when collected.
+        async with (
+            send,
+            results_send,
+            results_recv,
+            self._outbox,
+            outbox_recv,
+            anyio.create_task_group() as tg,
+        ):
             tg.start_soon(self._deliver, outbox_recv, send, results_send, tg)
             try:
                 async with anyio.create_task_group() as pages:
