@@ -73,6 +73,7 @@ class _CountedTransport(httpx.AsyncBaseTransport):
         self._vt = vt
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer through the wrapped transport, counted as in flight meanwhile."""
         self._vt._begin()  # noqa: SLF001 - the transport is the clock's own instrument
         try:
             return await self._inner.handle_async_request(request)
@@ -80,6 +81,7 @@ class _CountedTransport(httpx.AsyncBaseTransport):
             self._vt._end()  # noqa: SLF001 - as above
 
     async def aclose(self) -> None:
+        """Close the wrapped transport."""
         await self._inner.aclose()
 
 
@@ -250,6 +252,7 @@ class VirtualTime:
         return at
 
     def _release_due(self) -> None:
+        """Wake every sleeper whose time has come (and drop the cancelled ones)."""
         now = self._clock.now()
         while self._heap and (self._heap[0].gone or self._heap[0].at <= now):
             sleeper = heapq.heappop(self._heap)
@@ -265,16 +268,19 @@ class VirtualTime:
             self._heap[0].event.set()
 
     def _stir(self) -> None:
+        """Note activity, and wake a driver waiting for anything to happen."""
         self._activity += 1
         if self._changed is not None:
             self._changed.set()
             self._changed = None
 
     def _begin(self) -> None:
+        """A request went out."""
         self._in_flight += 1
         self._stir()
 
     def _end(self) -> None:
+        """A request was answered (or failed)."""
         self._in_flight -= 1
         self._stir()
         if not self._in_flight and self._quiet is not None:

@@ -1,0 +1,1 @@
+"""Tests of the test aids: virtual time and the pytest plugin."""
