@@ -49,6 +49,11 @@ class ReportOptions:
         store: Coordination between clients (default: a private `InMemoryReportStore`).
         delay_cost: How many requests one report-second of delay is worth: higher looks more
             often. See the schedule in the engine's docs.
+        tail_delay: Shapes the cost of delay: a report seen `d` seconds after it was ready
+            costs `delay_cost * (d + d**2 / tail_delay)` requests, so long gaps between rounds
+            cost more than their length. Smaller values keep the longest waits (the tail)
+            short where the model is unsure or only a few reports are left, at some cost in
+            requests; `math.inf` weighs only the mean delay.
         min_interval: The shortest time between poll rounds.
         max_interval: The longest time between poll rounds (well under the 5-minute expiry).
         safety_interval: Time between poll rounds while callbacks are arriving.
@@ -71,6 +76,7 @@ class ReportOptions:
     callback_receiver: CallbackReceiver | None = None
     store: ReportStore | None = None
     delay_cost: float = attrs.field(default=1.0, validator=_positive)
+    tail_delay: float = attrs.field(default=0.5, validator=_positive)
     min_interval: float = attrs.field(default=0.25, validator=_positive)
     max_interval: float = attrs.field(default=10.0, validator=_positive)
     safety_interval: float = attrs.field(default=30.0, validator=_positive)

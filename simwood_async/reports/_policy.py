@@ -32,6 +32,14 @@ stream of readiness at rate `r` this is the square-root rule `interval = sqrt(2 
 with a report that is always ready after about 3 s it means "look soon after 3 s". One listing
 of `/v3/files/{ACCOUNT}` checks every pending report at once, so many pending reports make
 rounds more frequent but no more expensive per report.
+
+The mean delay alone lets the gaps between rounds stretch wherever the model is unsure (before
+it has learned a kind, or where few reports are left), and those gaps make the worst delays.
+So when a round is a listing shared by several reports, a report seen `d` seconds late costs
+`d + d**2 / tail_delay` report-seconds: the accrued cost becomes
+`sum_i integral F_i(s) * (1 + 2 * (at - s) / tail_delay) ds`, long gaps cost more than their
+length, and the interval depends less on the estimated rate (nearer its cube root than its
+square root), so an underestimated rate stretches it less.
 """
 
 from __future__ import annotations
@@ -168,9 +176,16 @@ class GenerationModel:
 Pending = tuple[GenerationModel, float, float]
 
 
-def _accrued_delay(items: Iterable[tuple[GenerationModel, float, float, int]], at: float) -> float:
-    """Expected report-seconds of unseen readiness if the next look is at time `at`."""
+def _accrued_delay(
+    items: Iterable[tuple[GenerationModel, float, float, int]], at: float, tail_delay: float
+) -> float:
+    """Expected cost in report-seconds of unseen readiness if the next look is at time `at`.
+
+    A report seen `d` seconds after it became ready costs `d + d**2 / tail_delay`, so this is
+    `sum_i integral F_i(s) * (1 + 2 * (at - s) / tail_delay) ds` over `(checked_i, at]`.
+    """
     total = 0.0
+    convex = 2.0 / tail_delay
     for model, requested, checked, weight in items:
         span = at - checked
         if span <= 0:
@@ -180,7 +195,7 @@ def _accrued_delay(items: Iterable[tuple[GenerationModel, float, float, int]], a
         step = span / 4
         acc = 0.0
         for k in (1, 2, 3):
-            acc += model.ready_by(since, since + k * step)
+            acc += model.ready_by(since, since + k * step) * (1.0 + convex * (span - k * step))
         acc += model.ready_by(since, since + span) / 2
         total += weight * acc * step
     return total
@@ -193,12 +208,19 @@ def next_round(
     delay_cost: float,
     min_interval: float,
     max_interval: float,
+    tail_delay: float = math.inf,
 ) -> float:
     """When the next round should look, as an absolute time on the engine's clock.
 
-    The smallest time at which the expected delay accrued since `last_round` is worth one
-    request, clamped to `[last_round + min_interval, last_round + max_interval]` (it may be
-    in the past: then a round is due now).
+    The smallest time at which the expected cost of delay accrued since `last_round` is worth
+    one request, clamped to `[last_round + min_interval, last_round + max_interval]` (it may
+    be in the past: then a round is due now). A report seen `d` seconds late costs
+    `delay_cost * (d + d**2 / tail_delay)`: with a finite `tail_delay` long gaps cost more
+    than their length, which keeps the worst delays short where the model is unsure or only
+    a few reports are left (`math.inf`: the plain expected delay). The convex term applies
+    only when two or more reports are pending, i.e. when a round is one listing shared by all
+    of them: a lone report pays a whole request for every look, so it keeps the plain
+    trade-off (a backoff while nothing is known).
     """
     counts: dict[tuple[int, float, float], int] = {}
     models: dict[int, GenerationModel] = {}
@@ -208,16 +230,18 @@ def next_round(
         counts[key] = counts.get(key, 0) + 1
         models[key[0]] = model
     items = [(models[key[0]], key[1], key[2], n) for key, n in counts.items()]
+    if sum(counts.values()) < 2:  # noqa: PLR2004 - a lone report: no listing to share
+        tail_delay = math.inf
     low, high = math.log(min_interval), math.log(max_interval)
     target = 1.0 / delay_cost
-    if not items or _accrued_delay(items, last_round + max_interval) < target:
+    if not items or _accrued_delay(items, last_round + max_interval, tail_delay) < target:
         found = max_interval
-    elif _accrued_delay(items, last_round + min_interval) >= target:
+    elif _accrued_delay(items, last_round + min_interval, tail_delay) >= target:
         found = min_interval
     else:
         for _ in range(9):  # bisection on a log scale: within ~1.5 %
             mid = (low + high) / 2
-            if _accrued_delay(items, last_round + math.exp(mid)) >= target:
+            if _accrued_delay(items, last_round + math.exp(mid), tail_delay) >= target:
                 high = mid
             else:
                 low = mid

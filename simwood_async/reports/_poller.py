@@ -361,6 +361,7 @@ class Poller:
             delay_cost=o.delay_cost,
             min_interval=o.min_interval,
             max_interval=o.max_interval,
+            tail_delay=o.tail_delay,
         )
         interval = (at - self._last_round) * self._spread
         if self._callbacks and self._trust_callbacks:

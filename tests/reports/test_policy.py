@@ -68,6 +68,19 @@ def test_more_pending_reports_mean_more_frequent_rounds():
     assert 30.25 <= many < one <= 40.0
 
 
+def test_a_tail_cost_shortens_shared_rounds_only():
+    """A finite tail_delay brings a listing round for many reports sooner, not a lone check."""
+    model = GenerationModel()
+    for i in range(100):  # ready times spread evenly over 1-120 s
+        model.record_pending(0.0, 1.0 + 1.19 * i)
+        model.record_ready(1.0 + 1.19 * i)
+    kwargs = {"last_round": 30.0, "delay_cost": 1.0, "min_interval": 0.25, "max_interval": 10.0}
+    many = [(model, 0.0, 30.0)] * 300
+    assert next_round(many, tail_delay=0.5, **kwargs) < next_round(many, **kwargs)
+    lone = [(model, 0.0, 30.0)]
+    assert next_round(lone, tail_delay=0.5, **kwargs) == next_round(lone, **kwargs)
+
+
 def test_rounds_stay_within_the_bounds():
     """The planned round is never sooner than min_interval nor later than max_interval."""
     kwargs = {"last_round": 5.0, "delay_cost": 1.0, "min_interval": 0.5, "max_interval": 8.0}
