@@ -23,6 +23,7 @@ time may move meanwhile.
 
 from __future__ import annotations
 
+import contextvars
 import heapq
 import itertools
 import math
@@ -47,6 +48,12 @@ __all__ = ["DEFAULT_IDLE_PASSES", "VirtualTime", "wire_client_options"]
 #: activity never resumed after more than 2 quiet yields; the wide margin (for your own
 #: tasks' chains of task switches) costs well under a millisecond per jump.
 DEFAULT_IDLE_PASSES: Final = 64
+
+
+#: The virtual time whose transport is answering the current task's request, if any.
+_ANSWERING: contextvars.ContextVar[VirtualTime | None] = contextvars.ContextVar(
+    "simwood_virtual_time_answering", default=None
+)
 
 
 class _Sleeper:
@@ -75,9 +82,11 @@ class _CountedTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Answer through the wrapped transport, counted as in flight meanwhile."""
         self._vt._begin()  # noqa: SLF001 - the transport is the clock's own instrument
+        token = _ANSWERING.set(self._vt)
         try:
             return await self._inner.handle_async_request(request)
         finally:
+            _ANSWERING.reset(token)
             self._vt._end()  # noqa: SLF001 - as above
 
     async def aclose(self) -> None:
@@ -171,6 +180,11 @@ class VirtualTime:
             return
         me = _Sleeper(self._clock.now() + seconds, next(self._seq))
         heapq.heappush(self._heap, me)
+        # A sandbox answering in-process may sleep here (a latency fault on virtual time):
+        # its request is not in flight meanwhile, or time could never reach its end.
+        answering = _ANSWERING.get() is self
+        if answering:
+            self._end()
         self._stir()
         try:
             while not me.due:
@@ -185,6 +199,8 @@ class VirtualTime:
                     me.event = anyio.Event()
         finally:
             me.gone = True
+            if answering:
+                self._begin()
             self._stir()
             if self._driver is None:
                 self._hand_over()

@@ -194,6 +194,23 @@ async def test_time_stands_still_while_a_request_is_in_flight():
     assert elapsed(sandbox) == 10.0
 
 
+async def test_a_sandbox_may_sleep_in_its_own_virtual_time():
+    """A latency fault that waits in the sandbox's virtual time takes sandbox time, at once."""
+    late: dict[str, VirtualTime] = {}
+
+    async def sleep(seconds: float) -> None:
+        """The faults' wait, in the sandbox's virtual time (made after the sandbox)."""
+        await late["vt"].sleep(seconds)
+
+    sandbox = make_sandbox(sleep=sleep)
+    late["vt"] = sandbox.virtual_time
+    sandbox.faults.add("latency", rate=1.0, seconds=5.0)
+    async with sandbox.client() as client:
+        balance = await client.accounts.prepay_balance()
+    assert balance.currency == "GBP"
+    assert elapsed(sandbox) == 5.0
+
+
 async def test_sandbox_time_passes_in_jumps_to_reports_and_expiry(sandbox):
     """`sleep()` on a sandbox's virtual time stops at each report event: ready, then expired."""
     vt = sandbox.virtual_time
