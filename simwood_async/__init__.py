@@ -14,8 +14,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from simwood_async._client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, NOT_GIVEN, SimwoodClient
 from simwood_async._config import DEFAULT_BASE_URL
+from simwood_async._http import Credentials
 from simwood_async._retry import RetryPolicy, set_testing
-from simwood_async._transport import Credentials
 from simwood_async._types import GMT, UK, UkDateTime, UtcDateTime
 from simwood_async.exceptions import (
     ApiError,

@@ -11,8 +11,9 @@ import httpx
 from simwood_async._config import DEFAULT_BASE_URL, resolve_credentials
 from simwood_async._converter import make_converter
 from simwood_async._fast import fast_requested, open_http_client
+from simwood_async._http import validate_base_url
 from simwood_async._retry import RetryPolicy
-from simwood_async._transport import Transport, validate_base_url
+from simwood_async._transport import Transport
 from simwood_async.accounts import AccountsApi
 from simwood_async.cdrs import CdrsApi
 from simwood_async.rates import RatesApi

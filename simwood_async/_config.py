@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Final
 
-from simwood_async._transport import Credentials
+from simwood_async._http import Credentials
 from simwood_async.exceptions import ConfigurationError
 
 if TYPE_CHECKING:

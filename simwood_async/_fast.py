@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 import httpx
 import sniffio
 
-from simwood_async._transport import ApiResponse
+from simwood_async._http import ApiResponse
 from simwood_async.exceptions import ConnectError, IncompleteBodyError, RequestTimeoutError
 
 if TYPE_CHECKING:

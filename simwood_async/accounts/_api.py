@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, overload
 import anyio
 
 from simwood_async._area import Area, single, unwrap
-from simwood_async._transport import path
+from simwood_async._http import path
 from simwood_async._validate import amount, one_of, plain_id
 from simwood_async.accounts._models import (
     AccountType,

@@ -12,7 +12,7 @@ import attrs
 from simwood_async import _json
 from simwood_async._area import Area
 from simwood_async._converter import format_wire_datetime
-from simwood_async._transport import path
+from simwood_async._http import path
 from simwood_async._types import GMT
 from simwood_async._validate import day, one_of
 from simwood_async.cdrs._decode import RowDecoder
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from cattrs import Converter
 
-    from simwood_async._transport import ApiResponse
+    from simwood_async._http import ApiResponse
 
 __all__ = ["CdrsApi", "PullResult"]
 

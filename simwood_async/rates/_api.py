@@ -9,7 +9,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from simwood_async._area import Area, unwrap
-from simwood_async._transport import ApiResponse, path
+from simwood_async._http import ApiResponse, path
 from simwood_async._validate import e164, plain_id
 from simwood_async.exceptions import DecodeError
 from simwood_async.rates._models import (

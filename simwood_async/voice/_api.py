@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from simwood_async._area import Area, single, unwrap
-from simwood_async._transport import path
+from simwood_async._http import path
 from simwood_async._validate import one_of, plain_id
 from simwood_async.exceptions import InvalidInputError
 from simwood_async.voice._models import (
