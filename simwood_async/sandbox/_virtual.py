@@ -7,8 +7,9 @@ next event (a report becoming ready or expiring, a callback falling due). Due ca
 delivered and the sleepers due are woken. A report that takes 30 s of sandbox time arrives
 after 30 s of sandbox time, in a few milliseconds of real time.
 
-There is no driver task. The earliest sleeper drives: it waits until nothing else happens,
-moves the clock and wakes whoever is due, handing the role on when it wakes itself.
+There is no driver task. One sleeper drives (the first to find nobody driving): it waits
+until nothing else happens, moves the clock and wakes whoever is due, and hands the role on
+to the earliest remaining sleeper when it wakes or is cancelled itself.
 
 "Nothing else happens" (quiescence) is detected the same way on asyncio and trio, with no
 private event-loop internals. Activity is counted: sleepers arriving and leaving, reads of
@@ -19,6 +20,11 @@ counted in that run and no request is in flight. A request in flight is waited f
 time if it takes real time (a latency fault, a thread): requests take no sandbox time.
 Tasks that wait for real time (a real `anyio.sleep`, a thread of your own) look blocked, so
 time may move meanwhile.
+
+Runs repeat exactly on asyncio. trio deliberately runs tasks that became runnable together in
+a random order, and the engine's plan depends on the order in which concurrent reports
+answered, so concurrent scenarios on trio may differ slightly from run to run (one report at
+a time repeats exactly on both).
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ __all__ = ["DEFAULT_IDLE_PASSES", "VirtualTime", "wire_client_options"]
 
 #: Yields in a row with no activity before time moves. Over this project's test suite,
 #: activity never resumed after more than 2 quiet yields; the wide margin (for your own
-#: tasks' chains of task switches) costs well under a millisecond per jump.
+#: tasks' chains of task switches) costs about a millisecond of real time per jump.
 DEFAULT_IDLE_PASSES: Final = 64
 
 
