@@ -212,11 +212,12 @@ class VoiceEncoder:
         rng = random.Random(mix(self._seed ^ (stream << 24) ^ number))  # noqa: S311
         bits = rng.getrandbits
         kinds, ddis, hours, mmss = self._kinds, self._ddis, self._hours, _MMSS
+        spread, step, m32, m64 = _SPREAD, _WEYL, _M32, _M64  # locals are faster than globals
         out: list[bytes] = []
         append = out.append
         for when in times:
-            ref = ((stream_key | weyl) * _SPREAD) & _M64
-            weyl = (weyl + _WEYL) & _M32
+            ref = ((stream_key | weyl) * spread) & m64
+            weyl = (weyl + step) & m32
             r = bits(30)  # 30 bits stay one CPython digit: the cheapest ints
             template, inbound, billing = kinds[r & 1023]
             if inbound:
