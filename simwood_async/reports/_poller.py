@@ -32,7 +32,7 @@ from simwood_async.exceptions import (
 from simwood_async.reports._body import listed_files
 from simwood_async.reports._policy import GenerationModel, next_round
 from simwood_async.reports._stats import ReportStats, ReportTiming
-from simwood_async.reports._store import Claim, StoredOutcome
+from simwood_async.reports._store import Claim, GuardedStore, StoredOutcome
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
@@ -106,7 +106,7 @@ class Poller:
     ) -> None:
         self._o = options
         self._stats = stats
-        self._store = store
+        self._store = GuardedStore(store)  # a failing store degrades, never ends the client
         self._owner = owner
         self._clock = options.clock
         self._hashes: dict[tuple[str, str], HashFlight] = {}

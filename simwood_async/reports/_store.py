@@ -18,13 +18,16 @@ each client decodes them into its own models.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections import OrderedDict
 from typing import Literal, Protocol, runtime_checkable
 
 import anyio
 import attrs
 
-__all__ = ["Claim", "InMemoryReportStore", "ReportStore", "StoredOutcome"]
+__all__ = ["Claim", "GuardedStore", "InMemoryReportStore", "ReportStore", "StoredOutcome"]
+
+logger = logging.getLogger("simwood_async")
 
 
 @attrs.frozen(kw_only=True)
@@ -157,3 +160,59 @@ class InMemoryReportStore:
         if entry is not None and entry.generation == generation and entry.owner is not None:
             await entry.event.wait()
         return self._done.get((report_hash, generation))
+
+
+class GuardedStore:
+    """Wraps a `ReportStore` so that its failures degrade instead of ending the client.
+
+    A store is outside the engine's control (a network service, user code). If `claim` fails,
+    the caller owns the report locally (it polls and downloads as if alone); if `publish` or
+    `release` fail, the outcome stays with this client's own waiters; if `wait` fails, the
+    waiter claims again. Each failure is logged as a warning. Cancellation passes through.
+
+    Args:
+        store: The store to guard.
+    """
+
+    def __init__(self, store: ReportStore) -> None:
+        self.store = store
+
+    def __repr__(self) -> str:
+        return f"GuardedStore({self.store!r})"
+
+    async def claim(self, report_hash: str, owner: str, *, ttl: float) -> Claim:
+        """Claim through the store; on failure, own a local generation (0)."""
+        try:
+            return await self.store.claim(report_hash, owner, ttl=ttl)
+        except Exception as err:  # noqa: BLE001 - any store failure degrades to local
+            logger.warning("report store claim failed for %s, working alone: %r", report_hash, err)
+            return Claim(owned=True, generation=0, owner=owner)
+
+    async def publish(self, report_hash: str, claim: Claim, outcome: StoredOutcome) -> None:
+        """Publish through the store (a local claim or a failure publishes nothing)."""
+        await self._settle("publish", report_hash, claim, outcome)
+
+    async def release(self, report_hash: str, claim: Claim) -> None:
+        """Release through the store (a local claim or a failure releases nothing)."""
+        await self._settle("release", report_hash, claim, None)
+
+    async def _settle(
+        self, what: str, report_hash: str, claim: Claim, outcome: StoredOutcome | None
+    ) -> None:
+        if claim.generation == 0:
+            return  # a local claim: the store never knew about it
+        try:
+            if outcome is None:
+                await self.store.release(report_hash, claim)
+            else:
+                await self.store.publish(report_hash, claim, outcome)
+        except Exception as err:  # noqa: BLE001 - any store failure degrades to local
+            logger.warning("report store %s failed for %s: %r", what, report_hash, err)
+
+    async def wait(self, report_hash: str, generation: int) -> StoredOutcome | None:
+        """Wait through the store; on failure, None (the caller claims again)."""
+        try:
+            return await self.store.wait(report_hash, generation)
+        except Exception as err:  # noqa: BLE001 - any store failure degrades to local
+            logger.warning("report store wait failed for %s: %r", report_hash, err)
+            return None
