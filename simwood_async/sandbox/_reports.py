@@ -51,6 +51,14 @@ class BadInputError(ValueError):
     """A parameter the API would reject (answered with 400)."""
 
 
+def _quantity(ctx: Ctx) -> tuple[str, int]:
+    """The `latest/{N}` path segment, checked against the documented sizes."""
+    quantity = ctx.params["quantity"]
+    if quantity not in _QUANTITIES:
+        raise BadInputError(f"quantity must be one of {', '.join(_QUANTITIES)}")
+    return quantity, int(quantity)
+
+
 def _date(ctx: Ctx, name: str, default: dt.date) -> dt.date:
     text = ctx.field(name)
     if text is None or text == "":
@@ -213,10 +221,7 @@ def _latest_days(as_of: float) -> list[dt.date]:
 
 async def voice_cdr_latest(core: SandboxCore, ctx: Ctx) -> Response:
     """POST reports/voice/cdr/latest/{10|100|1000|10000}."""
-    quantity = ctx.params["quantity"]
-    if quantity not in _QUANTITIES:
-        raise BadInputError(f"quantity must be one of {', '.join(_QUANTITIES)}")
-    wanted = int(quantity)
+    quantity, wanted = _quantity(ctx)
 
     def body(report: Report) -> bytes:
         out: list[bytes] = []
@@ -256,10 +261,7 @@ async def sms_cdr_day(core: SandboxCore, ctx: Ctx) -> Response:
 
 async def sms_cdr_latest(core: SandboxCore, ctx: Ctx) -> Response:
     """POST reports/sms/cdr/latest/{10|100|1000|10000}."""
-    quantity = ctx.params["quantity"]
-    if quantity not in _QUANTITIES:
-        raise BadInputError(f"quantity must be one of {', '.join(_QUANTITIES)}")
-    wanted = int(quantity)
+    quantity, wanted = _quantity(ctx)
 
     def body(report: Report) -> bytes:
         rows: list[Any] = []
