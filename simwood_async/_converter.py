@@ -58,8 +58,6 @@ def _wire_names() -> dict[type[Any], _Aliases]:
             "total_overdue": ("TotalOverDue", "TotalOverdue"),
         },
         rates.DestinationRates: {"description": ("desc",)},
-        cdrs.VoiceCdr: {"from_": ("from",), "to_iso": ("toISO",)},
-        cdrs.SmsCdr: {"from_": ("from",), "to_iso": ("toISO",)},
         cdrs.CdrFilter: {"from_": ("from",), "to_iso": ("toISO",)},
         reports.ReportEnvelope: {"from_": ("from",)},
         rates.DestinationRate: {
@@ -218,10 +216,12 @@ def make_converter(*, strict: bool = False) -> Converter:
         _register_aliases(conv, cls, aliases)
     # Bulk rows get a compiled structure function (cattrs' stays as its fallback).
     from simwood_async.cdrs._decode import install_fast_structure  # noqa: PLC0415 - no cycle
-    from simwood_async.cdrs._models import SmsCdr, VoiceCdr  # noqa: PLC0415
+    from simwood_async.cdrs._rows import register_cdr_hooks  # noqa: PLC0415
     from simwood_async.reports._models import PrepaySummaryRow, VoiceSummaryRow  # noqa: PLC0415
 
-    for cls in (VoiceCdr, SmsCdr, VoiceSummaryRow, PrepaySummaryRow):
+    # CDR rows: aliases, extras and the combined start time (cdrs/_rows.py).
+    register_cdr_hooks(conv)
+    for cls in (VoiceSummaryRow, PrepaySummaryRow):
         renames = {k: v[0] for k, v in names.get(cls, {}).items()}
         install_fast_structure(conv, cls, renames, lazy=True)
     return conv

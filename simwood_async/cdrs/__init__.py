@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from simwood_async.cdrs._api import CdrsApi, PullResult
+from simwood_async.cdrs._identity import row_identity
 from simwood_async.cdrs._models import CdrFilter, SmsCdr, VoiceCdr
 from simwood_async.cdrs._pull import CdrPull
 from simwood_async.cdrs._puller import CdrChunk, PullProgress
@@ -20,4 +21,5 @@ __all__ = [
     "SmsCdr",
     "VoiceCdr",
     "Window",
+    "row_identity",
 ]

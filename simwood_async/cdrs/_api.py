@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -16,6 +15,7 @@ from simwood_async._http import path
 from simwood_async._types import GMT
 from simwood_async._validate import day, one_of
 from simwood_async.cdrs._decode import RowDecoder
+from simwood_async.cdrs._identity import row_identity
 from simwood_async.cdrs._models import CdrFilter, VoiceCdr
 from simwood_async.cdrs._pull import CdrPull
 from simwood_async.cdrs._puller import PageEngine, PullProgress
@@ -26,7 +26,7 @@ from simwood_async.cdrs._windows import (
     split_windows,
     utc_now,
 )
-from simwood_async.cdrs._writers import FORMATS, CdrFile, FileFormat, line_decoder
+from simwood_async.cdrs._writers import FORMATS, CdrFile, FileFormat, line_decoder, page_rows
 from simwood_async.exceptions import DecodeError, InvalidInputError
 
 if TYPE_CHECKING:
@@ -75,8 +75,19 @@ class PullResult:
 
 
 def _typed_decoder(converter: Converter) -> Callable[[bytes], list[VoiceCdr]]:
-    # The one place typed pages are decoded: the fast compiled row path (cdrs/_decode.py).
+    # The one place typed pages are decoded: the fast compiled row path (cdrs/_rows.py).
     return RowDecoder(VoiceCdr, converter)
+
+
+def _keyed_decoder(converter: Converter) -> Callable[[bytes], list[tuple[str, VoiceCdr]]]:
+    """Typed rows with their identities (`row_identity` of each wire row), for pulls."""
+    structure = RowDecoder(VoiceCdr, converter).structure
+
+    def decode(content: bytes) -> list[tuple[str, VoiceCdr]]:
+        rows = page_rows(content)
+        return list(zip(map(row_identity, rows), structure(rows), strict=True))
+
+    return decode
 
 
 def _check_int(name: str, value: int, low: int, high: int) -> int:
@@ -216,11 +227,12 @@ class CdrsApi(Area):
         ```python
         async with client.cdrs.pull(date(2026, 10, 1), date(2026, 10, 7)) as cdrs:
             async for cdr in cdrs:
-                print(cdr.date, cdr.to, cdr.charge)
+                print(cdr.date, cdr.to, cdr.chg_total)
         ```
 
         The range is split into GMT days (or `window`-sized pieces); their pages are fetched
-        concurrently, rows repeated by offset pagination are dropped (by `reference`), and
+        concurrently, rows repeated by offset pagination are dropped (by their identity: the
+        first of `reference`, `_id`, `cdr_id`, `call_id`, else a hash of the row), and
         pages that arrive garbled or cut off are fetched again. The range is clamped to the
         time of this call, so calls arriving during the pull do not shift its pages.
 
@@ -251,11 +263,10 @@ class CdrsApi(Area):
         engine = PageEngine(
             windows,
             self._fetcher(
-                _typed_decoder(self._conv),
+                _keyed_decoder(self._conv),
                 page_size=_check_int("page_size", page_size, 1, MAX_PAGE_SIZE),
                 wire_filter=self._filter_wire(filter),
             ),
-            attrgetter("reference"),
             concurrency=_check_int("concurrency", concurrency, 1, MAX_CONCURRENCY),
             page_size=page_size,
             ordered=ordered,
@@ -282,7 +293,8 @@ class CdrsApi(Area):
         """Stream every voice CDR of a time range to a JSON Lines or CSV file.
 
         No typed models are built: each page is decoded once (orjson when installed), rows
-        are de-duplicated by `reference` and written as lines, oldest first, window by window.
+        are de-duplicated by their identity (as in `pull`) and written as lines, oldest first,
+        window by window, with every key each row has.
         A checkpoint next to the file (`FILE.checkpoint.json`) records each finished window;
         if the pull is interrupted, running it again with the same arguments resumes: finished
         windows are not fetched again and no row is written twice. The checkpoint is removed
@@ -292,8 +304,9 @@ class CdrsApi(Area):
             file: The output path (replaced, unless resuming).
             start: As for `pull`.
             end: As for `pull`.
-            format: `jsonl` (one JSON object per line, the API's keys) or `csv` (a fixed
-                header of the CDR's wire keys).
+            format: `jsonl` (one JSON object per line, the API's keys) or `csv` (a header of
+                the CDR's wire keys, `CSV_COLUMNS`, then any other keys rows carry, in the
+                order first met).
             filter: Only calls matching this.
             concurrency: Requests in flight at once.
             page_size: Rows per request.
@@ -336,14 +349,13 @@ class CdrsApi(Area):
             if on_progress is not None:
                 on_progress(attrs.evolve(progress, windows_done=len(sink.done)))
 
-        engine: PageEngine[tuple[str, bytes]] = PageEngine(
+        engine: PageEngine[Any] = PageEngine(
             remaining,
             self._fetcher(
                 line_decoder(format),
                 page_size=_check_int("page_size", page_size, 1, MAX_PAGE_SIZE),
                 wire_filter=wire_filter,
             ),
-            itemgetter(0),
             concurrency=_check_int("concurrency", concurrency, 1, MAX_CONCURRENCY),
             page_size=page_size,
             ordered=True,

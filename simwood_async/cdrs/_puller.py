@@ -79,11 +79,14 @@ class CdrChunk(Generic[T]):
     last: bool
 
 
+Keyed = tuple[str, T]  # (the row's identity, the row)
+
+
 @attrs.frozen
 class _Result(Generic[T]):
     state: _WindowState[T]
     page: int
-    rows: Sequence[T]
+    rows: Sequence[Keyed[T]]
     error: Exception | None = None
 
 
@@ -97,7 +100,7 @@ class _WindowState(Generic[T]):
         self.horizon = horizon  # the highest page we may schedule before more is known
         self.end: int | None = None  # the first short page: the window's last
         self.in_flight = 0
-        self.pages: dict[int, Sequence[T]] = {}  # received, not yet emitted (ordered mode)
+        self.pages: dict[int, Sequence[Keyed[T]]] = {}  # received, not yet emitted
         self.seen: set[str] = set()
 
     def schedulable(self) -> bool:
@@ -112,8 +115,8 @@ class PageEngine(Generic[T]):
 
     Args:
         windows: The windows to fetch, in time order.
-        fetch: Fetches and decodes one page: `(window, offset) -> rows`, newest first.
-        key: A row's de-duplication key (its `reference`).
+        fetch: Fetches and decodes one page: `(window, offset) -> [(identity, row), ...]`,
+            newest first; the identity (`cdrs._identity.row_identity`) de-duplicates.
         concurrency: Pages in flight at once.
         page_size: Rows per page (`limit`); a shorter page ends its window.
         ordered: Emit windows in time order, rows oldest first; else as pages arrive.
@@ -129,8 +132,7 @@ class PageEngine(Generic[T]):
     def __init__(
         self,
         windows: Sequence[Window],
-        fetch: Callable[[Window, int], Awaitable[Sequence[T]]],
-        key: Callable[[T], str],
+        fetch: Callable[[Window, int], Awaitable[Sequence[Keyed[T]]]],
         *,
         concurrency: int,
         page_size: int,
@@ -144,7 +146,6 @@ class PageEngine(Generic[T]):
     ) -> None:
         self._windows = list(windows)
         self._fetch = fetch
-        self._key = key
         self._concurrency = concurrency
         self._page_size = page_size
         self._ordered = ordered
@@ -221,7 +222,7 @@ class PageEngine(Generic[T]):
         else:
             results.send_nowait(_Result(state, page, rows))
 
-    async def _fetch_page(self, window: Window, offset: int) -> Sequence[T]:
+    async def _fetch_page(self, window: Window, offset: int) -> Sequence[Keyed[T]]:
         attempt = 0
         while True:
             try:
@@ -255,7 +256,6 @@ class PageEngine(Generic[T]):
 
     def _emit(self) -> None:
         """Move what is ready to the outbox (delivered by `_deliver`, never blocking here)."""
-        key = self._key
         if self._ordered:
             while (state := self._active.get(self._cursor)) is not None and state.complete():
                 pages = [state.pages[p] for p in sorted(state.pages, reverse=True)]
@@ -263,8 +263,7 @@ class PageEngine(Generic[T]):
                 self._finish(state)
                 for n, page_rows in enumerate(pages, 1):
                     rows = []
-                    for row in reversed(page_rows):
-                        ref = key(row)
+                    for ref, row in reversed(page_rows):
                         if ref not in state.seen:
                             state.seen.add(ref)
                             rows.append(row)
@@ -272,8 +271,11 @@ class PageEngine(Generic[T]):
             return
         for state in list(self._active.values()):
             for page in list(state.pages):
-                rows = [row for row in state.pages.pop(page) if key(row) not in state.seen]
-                state.seen.update(key(row) for row in rows)
+                rows = []
+                for ref, row in state.pages.pop(page):
+                    if ref not in state.seen:
+                        state.seen.add(ref)
+                        rows.append(row)
                 if rows:
                     self._queue(CdrChunk(state.window, rows, last=False))
             if state.complete():

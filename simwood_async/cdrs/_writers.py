@@ -1,8 +1,14 @@
 """Streaming CDR files: JSON Lines and CSV, written window by window, with checkpoints.
 
 Writing needs no typed models: each page is decoded once (orjson when installed) into dicts,
-and each row becomes its output line straight away, so a buffered page costs about as much
-memory as its JSON text.
+and each row becomes its output line, so a buffered page costs about as much memory as its
+JSON text. Rows are de-duplicated by `row_identity`, the same rule as the typed pulls.
+
+A CSV file's header is `CSV_COLUMNS` (the keys of a real account's CDR row) followed by any
+other key a row carries, in the order first met, so no column is dropped. When a key first
+appears after rows were written, the file is rewritten with the longer header (earlier rows
+padded with empty cells) before the window is committed, so the file on disk is always
+consistent with its checkpoint.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import anyio
 from simwood_async import _json
 from simwood_async._area import unwrap
 from simwood_async.cdrs._checkpoint import Checkpoint, load_checkpoint, remove_checkpoint
+from simwood_async.cdrs._identity import row_identity
+from simwood_async.cdrs._rows import VOICE_KEYS
 from simwood_async.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
@@ -24,53 +32,64 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import BinaryIO
 
-__all__ = ["CSV_COLUMNS", "FORMATS", "CdrFile", "FileFormat", "line_decoder"]
+__all__ = ["CSV_COLUMNS", "FORMATS", "CdrFile", "FileFormat", "line_decoder", "page_rows"]
 
 FileFormat = Literal["jsonl", "csv"]
 FORMATS: Final = ("jsonl", "csv")
 _WRITE_BATCH: Final = 1 << 20
 
-#: The CSV header: the CDR's wire keys, in the order of `VoiceCdr`'s fields.
-CSV_COLUMNS: Final = (
-    "reference",
-    "date",
-    "direction",
-    "from",
-    "to",
-    "toISO",
-    "trunk",
-    "tag",
-    "destid",
-    "location",
-    "seconds",
-    "charge",
-    "currency",
-    "result",
-    "cli_valid",
-)
+#: The CSV header's first columns: the keys of a voice CDR row, in the order the API sends.
+CSV_COLUMNS: Final = VOICE_KEYS
 
-Line = tuple[str, bytes]  # (reference, the encoded output line)
+# What a page decoder hands the writer per row: its identity, and its encoded JSON line
+# (JSON Lines) or the row itself (CSV: encoded in file order, as its columns are known).
+Line = tuple[str, Any]
 
 
-def _csv_encoder() -> Callable[[Mapping[str, Any]], bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    columns = CSV_COLUMNS
+def _cell(value: Any) -> Any:
+    # Text and numbers as they are; nested values and booleans as JSON; null as empty.
+    if value is None or value.__class__ in (str, int, float):
+        return value
+    return _json.dumps(value).decode()
 
-    def encode(row: Mapping[str, Any]) -> bytes:
+
+class CsvEncoder:
+    """Encodes rows as CSV lines over a growing list of columns."""
+
+    def __init__(self, columns: Iterable[str] = CSV_COLUMNS) -> None:
+        self.columns = list(columns)
+        self._known = set(self.columns)
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+
+    def header(self) -> bytes:
+        """The header line for the columns met so far."""
+        return self.encode_cells(self.columns)
+
+    def encode_cells(self, cells: Iterable[Any]) -> bytes:
+        """One CSV line."""
+        buffer = self._buffer
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([row.get(column) for column in columns])
+        self._writer.writerow(cells)
         return buffer.getvalue().encode()
 
-    return encode
+    def encode(self, row: dict[str, Any]) -> bytes:
+        """A row as a CSV line; a key not met before becomes a new last column."""
+        if not self._known.issuperset(row):
+            for key in row:
+                if key not in self._known:
+                    self._known.add(key)
+                    self.columns.append(key)
+        return self.encode_cells([_cell(row.get(column)) for column in self.columns])
 
 
 def line_decoder(file_format: FileFormat) -> Callable[[bytes], list[Line]]:
-    """A page decoder for files: JSON body -> `(reference, line)` per row, no models.
+    """A page decoder for files: JSON body -> `(identity, line or row)` per row, no models.
 
     Raises (from the decoder):
-        ValueError: Bad JSON, or rows that are not objects with a `reference`.
+        ValueError: Bad JSON.
+        TypeError: Not an array of rows, or a row that is not an object.
     """
     if file_format == "jsonl":
         dumps = _json.dumps
@@ -78,29 +97,27 @@ def line_decoder(file_format: FileFormat) -> Callable[[bytes], list[Line]]:
         def decode(content: bytes) -> list[Line]:
             # `dumps(row) + b"\n"`, not orjson's OPT_APPEND_NEWLINE: that option leaves each
             # small result in a ~4 KiB allocation (measured: 233 MB held for 55,000 rows).
-            return [(row["reference"], dumps(row) + b"\n") for row in _rows(content)]
+            return [(row_identity(row), dumps(row) + b"\n") for row in page_rows(content)]
 
         return decode
-    encode = _csv_encoder()
 
     def decode_csv(content: bytes) -> list[Line]:
-        return [(row["reference"], encode(row)) for row in _rows(content)]
+        return [(row_identity(row), row) for row in page_rows(content)]
 
     return decode_csv
 
 
-def _rows(content: bytes) -> list[dict[str, Any]]:
+def page_rows(content: bytes) -> list[dict[str, Any]]:
+    """The rows of a CDR page: `{"success": 1, "count": N, "data": [...]}` or a bare array.
+
+    Raises:
+        ValueError: Bad JSON.
+        TypeError: Not an array of rows.
+    """
     rows = unwrap(_json.loads(content))
     if not isinstance(rows, list):
         raise TypeError(f"expected a JSON array of CDRs, got {type(rows).__name__}")
     return rows
-
-
-def header(file_format: FileFormat) -> bytes:
-    """What a new file starts with (the CSV header; nothing for JSON Lines)."""
-    if file_format == "csv":
-        return (",".join(CSV_COLUMNS) + "\n").encode()
-    return b""
 
 
 class CdrFile:
@@ -123,6 +140,8 @@ class CdrFile:
         self._size = 0
         self._pending: list[bytes] = []
         self._pending_size = 0
+        self._csv = CsvEncoder() if file_format == "csv" else None
+        self._header_columns = 0  # columns in the header on disk
 
     def _prepare_sync(self, resume: bool) -> None:
         saved = load_checkpoint(self.path) if resume else None
@@ -146,11 +165,19 @@ class CdrFile:
         if self.resumed:
             handle = self.path.open("r+b")
             handle.truncate(self._size)
+            if self._csv is not None:
+                # The columns met so far are the header's: it is rewritten before a commit.
+                handle.seek(0)
+                self._csv = CsvEncoder(next(csv.reader([handle.readline().decode()]), []))
+                self._header_columns = len(self._csv.columns)
             handle.seek(self._size)
         else:
             remove_checkpoint(self.path)
             handle = self.path.open("wb")
-            first = header(self.format)
+            first = b""
+            if self._csv is not None:
+                first = self._csv.header()
+                self._header_columns = len(self._csv.columns)
             handle.write(first)
             self._size = len(first)
         self._file = handle
@@ -166,9 +193,16 @@ class CdrFile:
         except OSError as err:
             raise InvalidInputError(f"cannot write {str(self.path)!r}: {err}") from err
 
-    async def write(self, lines: Iterable[Line]) -> None:
-        """Append rows' lines (buffered here and in the file; `commit` makes them durable)."""
-        data = b"".join(line for _, line in lines)
+    async def write(self, rows: Iterable[Any]) -> None:
+        """Append rows: encoded lines (JSON Lines) or row dicts (CSV), in file order.
+
+        Buffered here and in the file; `commit` makes them durable.
+        """
+        if self._csv is not None:
+            encode = self._csv.encode
+            data = b"".join([encode(row) for row in rows])
+        else:
+            data = b"".join(rows)
         if data:
             self._pending.append(data)
             self._pending_size += len(data)
@@ -182,9 +216,35 @@ class CdrFile:
         pending, self._pending, self._pending_size = self._pending, [], 0
         self._file.write(b"".join(pending))
 
+    def _rewrite_header(self) -> None:
+        """Rewrite the CSV file with the longer header, padding the rows written before."""
+        assert self._file is not None  # noqa: S101 - opened
+        assert self._csv is not None  # noqa: S101 - a CSV file
+        width = len(self._csv.columns)
+        self._file.flush()
+        temporary = self.path.with_name(self.path.name + ".columns.tmp")
+        with (
+            self.path.open("r", newline="", encoding="utf-8") as source,
+            temporary.open("w", newline="", encoding="utf-8") as target,
+        ):
+            reader, writer = csv.reader(source), csv.writer(target, lineterminator="\n")
+            next(reader, None)
+            writer.writerow(self._csv.columns)
+            for cells in reader:
+                writer.writerow(cells + [""] * (width - len(cells)))
+            target.flush()
+            os.fsync(target.fileno())
+        self._file.close()
+        temporary.replace(self.path)
+        self._file = self.path.open("r+b")
+        self._size = self._file.seek(0, os.SEEK_END)
+        self._header_columns = width
+
     def _commit_sync(self, key: str, until: str) -> None:
         assert self._file is not None  # noqa: S101 - opened
         self._write_pending()
+        if self._csv is not None and len(self._csv.columns) > self._header_columns:
+            self._rewrite_header()
         self._file.flush()
         os.fsync(self._file.fileno())
         self.done.append(key)

@@ -15,27 +15,25 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from simwood_async import _json
-from simwood_async.cdrs._models import VoiceCdr
 from simwood_async.sandbox._sms import DESTINATIONS, Destination, mix, sms_rows
 from simwood_async.sandbox._voicegen import (
     BLOCK,
+    INBOUND_SUFFIX,
     LIVE_STREAM,
     RowStream,
     VoiceEncoder,
     check_encoder,
     row_stream_of,
-    wire_keys,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from cattrs import Converter
-
-    from simwood_async.cdrs._models import SmsCdr
 
 __all__ = [
     "DEFAULT_CACHE_BYTES",
@@ -44,6 +42,7 @@ __all__ = [
     "CdrSource",
     "Destination",
     "Segment",
+    "VoiceCall",
     "day_bounds",
     "mix",
 ]
@@ -80,6 +79,21 @@ class Segment(NamedTuple):
         return self.hi - self.lo
 
 
+class VoiceCall(NamedTuple):
+    """What the sandbox's voice summaries read from a CDR row."""
+
+    direction: str  # `in` or `out`
+    destid: str
+    location: str
+    seconds: int
+    charge: Decimal
+
+
+def _envelope(rows: list[bytes]) -> bytes:
+    """A CDR page as the API sends it: `{"success": 1, "count": N, "data": [...]}`."""
+    return b'{"success":1,"count":%d,"data":[' % len(rows) + b",".join(rows) + b"]}"
+
+
 class CdrSource:
     """Voice and SMS CDRs of one account, a pure function of the seed.
 
@@ -90,7 +104,7 @@ class CdrSource:
         sms_per_day: Synthetic SMS CDRs per full GMT day.
         live_per_minute: Calls arriving after `origin`, as sandbox time passes.
         origin: Sandbox time when the sandbox started: base rows stop there, live rows begin.
-        converter: The SDK's converter, which owns the wire format.
+        converter: The SDK's converter (kept for callers; rows never go through it).
         cache_bytes: How many bytes of encoded rows to keep (0: none).
     """
 
@@ -215,8 +229,8 @@ class CdrSource:
                 return found[0]
             encoder = self._encoder
         if encoder is None:
-            encoder = VoiceEncoder(self._seed, self.account, wire_keys(self._conv))
-            check_encoder(encoder, self._conv)
+            encoder = VoiceEncoder(self._seed, self.account)
+            check_encoder(encoder)
             self._encoder = encoder
         lo = number * BLOCK
         hi = lo + BLOCK if stream == LIVE_STREAM else min(lo + BLOCK, self.rows_per_day)
@@ -252,7 +266,10 @@ class CdrSource:
         limit: int,
         where: dict[str, str | None] | None = None,
     ) -> bytes:
-        """A JSON array of rows: skip `start`, take `limit`, optionally filtered, as bytes."""
+        """A page as the API sends it, `{"success": 1, "count": N, "data": [...]}`, as bytes.
+
+        Skips `start` rows and takes `limit`, optionally filtered.
+        """
         out: list[bytes] = []
         if where:
             # Generated values hold no quotes or backslashes, so `"key":value` (encoded as
@@ -269,7 +286,7 @@ class CdrSource:
                     out.append(row)
                     if len(out) >= limit:
                         break
-            return b"[" + b",".join(out) + b"]"
+            return _envelope(out)
         for seg in segments:
             if start >= seg.size:
                 start -= seg.size
@@ -277,9 +294,9 @@ class CdrSource:
             for rows in self._slices(seg, start):
                 out += rows[: limit - len(out)]
                 if len(out) >= limit:
-                    return b"[" + b",".join(out) + b"]"
+                    return _envelope(out)
             start = 0
-        return b"[" + b",".join(out) + b"]"
+        return _envelope(out)
 
     # --- rows as encoded JSON, wire dicts and models -------------------------------------
 
@@ -294,11 +311,17 @@ class CdrSource:
         for row in self.iter_encoded(segments):
             yield _json.loads(row)
 
-    def iter_voice(self, segments: list[Segment]) -> Iterator[VoiceCdr]:
-        """The rows of the segments as models, newest first."""
-        structure = self._conv.structure
+    def iter_voice(self, segments: list[Segment]) -> Iterator[VoiceCall]:
+        """What the voice summaries count of each row of the segments, newest first."""
         for wire in self.iter_wire(segments):
-            yield structure(wire, VoiceCdr)
+            inbound = wire["todesc"].endswith(INBOUND_SUFFIX)
+            yield VoiceCall(
+                direction="in" if inbound else "out",
+                destid=str(wire["toid"]),
+                location=wire["fromdesc"] if inbound else wire["todesc"],
+                seconds=wire["secs_billed"],
+                charge=Decimal(repr(wire["chg_total"])),
+            )
 
     def voice_json(self, live: bool, day_ord: int, i: int) -> bytes:
         """One voice CDR as encoded JSON: base row `i` of a day, or live call `i`."""
@@ -310,15 +333,11 @@ class CdrSource:
         result: dict[str, Any] = _json.loads(self.voice_json(live, day_ord, i))
         return result
 
-    def voice_row(self, live: bool, day_ord: int, i: int) -> VoiceCdr:
-        """One voice CDR as a model."""
-        return self._conv.structure(self.voice_wire(live, day_ord, i), VoiceCdr)
+    @staticmethod
+    def wire(row: dict[str, Any]) -> dict[str, Any]:
+        """A row as the API sends it (rows are kept in wire form: a copy)."""
+        return dict(row)
 
-    def wire(self, row: VoiceCdr | SmsCdr) -> dict[str, Any]:
-        """A model row as the API sends it (through the converter)."""
-        result: dict[str, Any] = self._conv.unstructure(row)
-        return result
-
-    def sms_rows(self, day: dt.date, now: float) -> list[SmsCdr]:
-        """The SMS CDRs of a GMT day that exist at `now`, newest first."""
-        return sms_rows(self._seed, self.sms_per_day, self.origin, day, now)
+    def sms_rows(self, day: dt.date, now: float) -> list[dict[str, Any]]:
+        """The SMS CDRs of a GMT day that exist at `now`, newest first, in wire form."""
+        return sms_rows(self._seed, self.sms_per_day, self.origin, day, now, account=self.account)

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Final, NamedTuple
-
-from simwood_async._types import GMT
-from simwood_async.cdrs._models import SmsCdr
+from typing import Any, Final, NamedTuple
 
 __all__ = ["DESTINATIONS", "Destination", "mix", "sms_rows"]
 
@@ -51,11 +48,17 @@ DESTINATIONS: Final = (
 )
 
 
-def sms_rows(seed: int, per_day: int, origin: int, day: dt.date, now: float) -> list[SmsCdr]:
-    """The SMS CDRs of a GMT day that exist at `now` (none after `origin`), newest first."""
+def sms_rows(
+    seed: int, per_day: int, origin: int, day: dt.date, now: float, *, account: str = ""
+) -> list[dict[str, Any]]:
+    """The SMS CDRs of a GMT day that exist at `now` (none after `origin`), newest first.
+
+    Rows are written as the voice CDR rows are (`_id`, `time`, `date`, ..., `reference`;
+    rates and charges as the API writes them), never through the SDK's converter.
+    """
     ordinal = day.toordinal()
     day_start = (ordinal - _EPOCH_ORD) * _DAY
-    rows: list[SmsCdr] = []
+    rows: list[dict[str, Any]] = []
     for i in range(per_day):
         h = mix(seed ^ ((ordinal << 32) | i | (1 << 61)))
         when = day_start + (i * _DAY + h % _DAY) // per_day
@@ -66,19 +69,25 @@ def sms_rows(seed: int, per_day: int, origin: int, day: dt.date, now: float) -> 
         outbound = (h >> 30) % 5 != 0
         ddi = f"4477009{(h >> 32) % 100000:05d}"
         remote = f"{dest.prefix}{(h >> 40) % 10**6:06d}"
+        moment = dt.datetime.fromtimestamp(when, dt.timezone.utc)
+        reference = f"{h:016x}{mix(h):016x}{i:08x}"
+        charge = Decimal("0.03500") * parts if outbound else Decimal(0)
         rows.append(
-            SmsCdr(
-                reference=f"s{h:016x}",
-                date=dt.datetime.fromtimestamp(when, GMT),  # type: ignore[arg-type]
-                direction="out" if outbound else "in",
-                from_=ddi if outbound else remote,
-                to=remote if outbound else ddi,
-                to_iso=dest.iso if outbound else "GB",
-                parts=parts,
-                charge=Decimal("0.03500") * parts if outbound else Decimal("0.00000"),
-                currency="GBP",
-                status=_SMS_STATUS[(h >> 50) % len(_SMS_STATUS)],
-            )
+            {
+                "_id": reference,
+                "time": moment.strftime("%H:%M:%S"),
+                "date": moment.strftime("%Y-%m-%d"),
+                "account": account,
+                "from": ddi if outbound else remote,
+                "to": remote if outbound else ddi,
+                "toISO": dest.iso if outbound else "GB",
+                "todesc": dest.location if outbound else "SMS to VoIP",
+                "parts": parts,
+                "status": _SMS_STATUS[(h >> 50) % len(_SMS_STATUS)],
+                "chg_total": float(charge) if charge else 0,
+                "currency": "GBP",
+                "reference": reference,
+            }
         )
     rows.reverse()
     return rows

@@ -4,45 +4,53 @@ Row `i` of a stream (a GMT day, or the stream of live calls) has a unique 64-bit
 and a start time that are cheap pure functions of (seed, stream, i), so any row's time can be
 computed alone (windows are found by binary search). Everything else about a row comes from
 a `random.Random` seeded per block of `BLOCK` rows, and is looked up in tables built once per
-source: 1,024 "kinds" (destination, direction, trunk, tag, result, CLI validity) each with its
-own `bytes` % template whose constant parts are already JSON-encoded, call lengths, charges
-and numbers. Writing a row is then one template fill: a few µs in CPython.
+source: 1,024 "kinds" (destination, direction, trunk, tag, outcome) each with its own `bytes`
+% template whose constant parts are already JSON-encoded, and the billing fragments (call
+lengths, the peak / off-peak / weekend split, rates and charges). Writing a row is then one
+template fill: a few µs in CPython.
 
-The template's keys and their order come from the SDK's converter, and `check_encoder` proves
-that generated rows survive a strict round trip through it, so the wire format is still
-written once.
+Rows have the keys, order and value types of a real account's CDR rows (`_id, time, date,
+account, fromdesc, from, to, toid, toISO, todesc, calldate, secs_call, secs_peak,
+secs_offpeak, secs_weekend, secs_billed, rate_peak, rate_offpeak, rate_weekend,
+rate_connection, chg_total, currency, trunk, tag, reference`), written here from that
+template, never through the SDK's converter. Inbound calls have a `todesc` ending in
+` to VoIP` (the row has no `direction`); the sandbox's summaries tell them apart by that.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
-from typing import TYPE_CHECKING, Final, NamedTuple
+from decimal import Decimal
+from typing import Any, Final, NamedTuple
 
-import attrs
-
-from simwood_async import _json
-from simwood_async._types import UtcDateTime
-from simwood_async.cdrs._models import VoiceCdr
 from simwood_async.sandbox._sms import DESTINATIONS, mix
-
-if TYPE_CHECKING:
-    from cattrs import Converter
 
 __all__ = [
     "BLOCK",
+    "INBOUND_SUFFIX",
     "LIVE_STREAM",
+    "VOICE_KEYS",
     "RowStream",
     "VoiceEncoder",
     "check_encoder",
     "row_stream_of",
-    "wire_keys",
 ]
 
 #: Rows per generated block (the unit of generation, of randomness and of caching).
 BLOCK: Final = 1024
 #: The stream id of live calls (GMT days use their proleptic ordinal, which is never 0).
 LIVE_STREAM: Final = 0
+#: How an inbound call's `todesc` ends.
+INBOUND_SUFFIX: Final = " to VoIP"
+#: The keys of a row, in the order a real account sends them.
+VOICE_KEYS: Final = (
+    "_id", "time", "date", "account", "fromdesc", "from", "to", "toid", "toISO", "todesc",
+    "calldate", "secs_call", "secs_peak", "secs_offpeak", "secs_weekend", "secs_billed",
+    "rate_peak", "rate_offpeak", "rate_weekend", "rate_connection", "chg_total", "currency",
+    "trunk", "tag", "reference",
+)  # fmt: skip
 
 _DAY: Final = 86400
 _EPOCH_ORD: Final = dt.date(1970, 1, 1).toordinal()
@@ -54,11 +62,13 @@ _KINDS: Final = 1024
 _DDIS: Final = 1024  # indexed by 10 random bits
 # UK traffic dominates, as for a typical UK carrier customer.
 _WEIGHTED: Final = (0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10, 11)
-_TAGS: Final = (None, None, "sales", "support", "ops")
-_FAILURES: Final = ("NO ANSWER", "BUSY", "FAILED", "CANCEL")
+_TAGS: Final = ("", "", "sales", "support", "ops")
 _MAX_SECONDS: Final = 900
 _LENGTHS: Final = 256
-_FIELDS: Final = tuple(a.name for a in attrs.fields(VoiceCdr))
+_PERIODS: Final = 3  # peak, off-peak, weekend
+# Off-peak and weekend rates as fractions of the peak rate.
+_OFFPEAK: Final = Decimal("0.6")
+_WEEKEND: Final = Decimal("0.4")
 
 
 def _mix32(x: int) -> int:
@@ -86,43 +96,62 @@ class RowStream(NamedTuple):
 class _Kind(NamedTuple):
     template: bytes
     inbound: bool
-    billing: tuple[bytes, ...]  # `seconds,"charge":"…"` fragments, by a random byte
+    billing: tuple[tuple[bytes, ...], ...]  # by period, then by a random byte
 
 
-class _Hours(dict[int, bytes]):
-    """`"YYYY-MM-DD hh:"` by Unix hour, filled on first use."""
+class _Hour(NamedTuple):
+    date: bytes  # YYYY-MM-DD
+    hour: bytes  # hh:
+    period: int  # 0 peak (weekdays 08-19), 1 off-peak, 2 weekend
 
-    def __missing__(self, hour: int) -> bytes:
+
+class _Hours(dict[int, _Hour]):
+    """The date, hour and rate period of a Unix hour, filled on first use."""
+
+    def __missing__(self, hour: int) -> _Hour:
         moment = dt.datetime.fromtimestamp(hour * 3600, dt.timezone.utc)
-        text = self[hour] = moment.strftime("%Y-%m-%d %H:").encode()
-        return text
+        weekend = moment.weekday() >= 5  # noqa: PLR2004 - Saturday
+        period = 2 if weekend else 0 if 8 <= moment.hour < 19 else 1  # noqa: PLR2004
+        found = self[hour] = _Hour(
+            moment.strftime("%Y-%m-%d").encode(), moment.strftime("%H:").encode(), period
+        )
+        return found
 
 
 _MMSS: Final = tuple(b"%02d:%02d" % divmod(s, 60) for s in range(3600))
+_MM: Final = tuple(b"%02d" % (s // 60) for s in range(3600))
 
 
-class _Json(dict[str | bool | None, bytes]):
-    """JSON constants (strings, booleans, null) as the API writes them, for % templates."""
-
-    def __missing__(self, value: str | bool | None) -> bytes:
-        # Slashes escaped as the API does; `%` doubled for the template.
-        text = self[value] = _json.dumps(value).replace(b"/", b"\\/").replace(b"%", b"%%")
-        return text
+def _const(value: str | int) -> bytes:
+    """A JSON constant as the API writes it (slashes escaped), ready for a % template."""
+    return json.dumps(value).replace("/", "\\/").replace("%", "%%").encode()
 
 
-def wire_keys(converter: Converter) -> dict[str, str]:
-    """The converter's wire key of each `VoiceCdr` field, in field order."""
-    prototype = VoiceCdr(
-        reference="r",
-        date=UtcDateTime(dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)),
-        direction="in",
-        from_="1",
-        to="2",
+def _amount(value: Decimal) -> bytes:
+    """A charge as a JSON number in its shortest form (`0`, `0.0031`)."""
+    return repr(float(value)).encode() if value else b"0"
+
+
+def _billing(rate: Decimal, seconds: int, period: int) -> bytes:
+    """The `secs_*`, `rate_*` and `chg_total` part of a row."""
+    rates = (rate, rate * _OFFPEAK, rate * _WEEKEND)
+    split: list[int] = [0, 0, 0]
+    split[period] = seconds
+    charge = (rates[period] * seconds / 60).quantize(Decimal("0.00001"))
+    peak, offpeak, weekend = (str(r.quantize(Decimal("0.00001"))).encode() for r in rates)
+    secs = b'"secs_call":%d,"secs_peak":%d,"secs_offpeak":%d,"secs_weekend":%d,"secs_billed":%d,'
+    money = b'"rate_peak":"%s","rate_offpeak":"%s","rate_weekend":"%s","rate_connection":"0.0000",'
+    return (
+        secs % (seconds, split[0], split[1], split[2], seconds)
+        + money % (peak, offpeak, weekend)
+        + b'"chg_total":'
+        + _amount(charge)
     )
-    keys = tuple(converter.unstructure(prototype))
-    if len(keys) != len(_FIELDS):
-        raise RuntimeError(f"the converter writes VoiceCdr as {keys!r}")
-    return dict(zip(_FIELDS, keys, strict=True))
+
+
+def _national(number: str) -> str:
+    """A UK number in national form (`01632...`), others as E.164: how `from` is written."""
+    return "0" + number[2:] if number.startswith("44") else number
 
 
 class VoiceEncoder:
@@ -131,78 +160,78 @@ class VoiceEncoder:
     Args:
         seed: The source's (already mixed) 64-bit seed.
         account: The account id (trunk names start with it).
-        keys: The wire key of each `VoiceCdr` field, from `wire_keys`.
     """
 
-    def __init__(self, seed: int, account: str, keys: dict[str, str]) -> None:
-        if _FIELDS.index("charge") != _FIELDS.index("seconds") + 1:
-            raise RuntimeError("one template slot writes `seconds` and `charge`: keep adjacent")
+    def __init__(self, seed: int, account: str) -> None:
         self._seed = seed
+        self._account = account
         self._hours = _Hours()
-        self._json = _Json()
-        self._keys = keys
         rng = random.Random(mix(seed ^ 0x5EED))  # noqa: S311 - synthetic data, not secrets
         bits = rng.getrandbits
+        # A per-source tail makes references 40 hex digits, as the API's are.
+        self._tail = b"%024x" % bits(96)
         self._ddis = tuple(44203000000 + bits(32) % 1000 for _ in range(_DDIS))
         lengths = [
             1 + (x & 0xFFFF) % _MAX_SECONDS * ((x >> 16) % 3 + 1) // 3
             for x in (bits(32) for _ in range(_LENGTHS))
         ]
-        prefix = self._json[keys["charge"]] + b':"'
         billing = [
-            tuple(b"%d," % s + prefix + _charge(rate, s) + b'"' for s in lengths)
-            for rate in [0] + [int(d.rate * 100000) for d in DESTINATIONS]
+            tuple(tuple(_billing(rate, s, period) for s in lengths) for period in range(_PERIODS))
+            for rate in [Decimal(0)] + [d.rate for d in DESTINATIONS]
         ]
-        silent = (b"0," + prefix + _charge(0, 0) + b'"',) * _LENGTHS
+        silent = tuple((_billing(Decimal(0), 0, period),) * _LENGTHS for period in range(_PERIODS))
         trunks = tuple(f"{account}-L00{n}" for n in (1, 2, 3))
-        templates: dict[tuple[int, bool, str, str | None, str, bool], bytes] = {}
+        templates: dict[tuple[int, bool, str, str], bytes] = {}
         kinds = []
         for _ in range(_KINDS):
             x = bits(32)
             x, dest = divmod(x, len(_WEIGHTED))
             x, trunk = divmod(x, len(trunks))
             x, tag = divmod(x, len(_TAGS))
-            x, failure = divmod(x, len(_FAILURES))
             x, direction = divmod(x, 4)
             x, outcome = divmod(x, 10)
             inbound, answered = direction == 0, outcome < 8  # noqa: PLR2004
-            spec = (
-                _WEIGHTED[dest],
-                inbound,
-                trunks[trunk],
-                _TAGS[tag],
-                "ANSWERED" if answered else _FAILURES[failure],
-                x % 20 != 0,
-            )
+            spec = (_WEIGHTED[dest], inbound, trunks[trunk], _TAGS[tag])
             template = templates.get(spec)
             if template is None:
-                template = templates[spec] = self._template(spec)
+                template = templates[spec] = self._template(*spec)
             rate = 0 if inbound else 1 + _WEIGHTED[dest]
             kinds.append(_Kind(template, inbound, billing[rate] if answered else silent))
         self._kinds = tuple(kinds)
 
-    def _template(self, spec: tuple[int, bool, str, str | None, str, bool]) -> bytes:
-        """A row's % template; the slots: reference, hour, mm:ss, from, to, and billing."""
-        dest, inbound, trunk, tag, result, cli_valid = spec
-        d, const = DESTINATIONS[dest], self._json
-        remote = b'"' + d.prefix.encode() + b'%06d"'
+    def _template(self, dest: int, inbound: bool, trunk: str, tag: str) -> bytes:
+        """A row's % template.
+
+        Slots: reference, hh:, mm:ss, date, from, to, date, hh:, mm, billing, reference.
+        """
+        d = DESTINATIONS[dest]
+        remote = b'"' + _national(d.prefix).encode() + b'%06d"'
+        remote_e164 = b'"' + d.prefix.encode() + b'%06d"'
+        ref = b'"%016x' + self._tail + b'"'
         slots = {
-            "reference": b'"%016x"',
-            "date": b'"%s%s"',
-            "direction": const["in" if inbound else "out"],
-            "from_": remote if inbound else b'"%d"',
-            "to": b'"%d"' if inbound else remote,
-            "to_iso": const["GB" if inbound else d.iso],
-            "trunk": const[trunk],
-            "tag": const[tag],
-            "destid": const[d.destid],
-            "location": const[d.location],
-            "seconds": b"%s",  # and the charge: one fragment (the fields are adjacent)
-            "currency": const["GBP"],
-            "result": const[result],
-            "cli_valid": const[cli_valid],
+            "_id": ref,
+            "time": b'"%s%s"',
+            "date": b'"%s"',
+            "account": _const(self._account),
+            "fromdesc": _const(d.location if inbound else "VoIP"),
+            "from": remote if inbound else b'"0%d"',
+            "to": b'"%d"' if inbound else remote_e164,
+            "toid": b"%d" % int(d.destid),
+            "toISO": _const("GB" if inbound else d.iso),
+            "todesc": _const(d.location + INBOUND_SUFFIX if inbound else d.location),
+            "calldate": b'"%s %s%s:00"',
+            "secs_call": b"%s",  # the billing fragment: secs_call .. chg_total
+            "currency": _const("GBP"),
+            "trunk": _const(trunk),
+            "tag": _const(tag),
+            "reference": ref,
         }
-        pieces = (const[self._keys[f]] + b":" + slots[f] for f in _FIELDS if f != "charge")
+        # The billing slot stands for `secs_call` .. `chg_total`, keys included.
+        pieces = (
+            slots[key] if key == "secs_call" else _const(key) + b":" + slots[key]
+            for key in VOICE_KEYS
+            if key in slots
+        )
         return b"{" + b",".join(pieces) + b"}"
 
     def block(self, stream: int, number: int, times: list[int]) -> list[bytes]:
@@ -211,7 +240,7 @@ class VoiceEncoder:
         weyl = (number * BLOCK * _WEYL) & _M32  # RowStream.reference, inlined
         rng = random.Random(mix(self._seed ^ (stream << 24) ^ number))  # noqa: S311
         bits = rng.getrandbits
-        kinds, ddis, hours, mmss = self._kinds, self._ddis, self._hours, _MMSS
+        kinds, ddis, hours, mmss, mm = self._kinds, self._ddis, self._hours, _MMSS, _MM
         spread, step, m32, m64 = _SPREAD, _WEYL, _M32, _M64  # locals are faster than globals
         out: list[bytes] = []
         append = out.append
@@ -220,15 +249,17 @@ class VoiceEncoder:
             weyl = (weyl + step) & m32
             r = bits(30)  # 30 bits stay one CPython digit: the cheapest ints
             template, inbound, billing = kinds[r & 1023]
+            day, hh, period = hours[when // 3600]
+            second = when % 3600
             if inbound:
                 row = template % (
-                    ref, hours[when // 3600], mmss[when % 3600],
-                    bits(30) % 1000000, ddis[r >> 20], billing[(r >> 10) & 255],
+                    ref, hh, mmss[second], day, bits(30) % 1000000, ddis[r >> 20],
+                    day, hh, mm[second], billing[period][(r >> 10) & 255], ref,
                 )  # fmt: skip
             else:
                 row = template % (
-                    ref, hours[when // 3600], mmss[when % 3600],
-                    ddis[r >> 20], bits(30) % 1000000, billing[(r >> 10) & 255],
+                    ref, hh, mmss[second], day, ddis[r >> 20] - 44 * 10**9, bits(30) % 1000000,
+                    day, hh, mm[second], billing[period][(r >> 10) & 255], ref,
                 )  # fmt: skip
             append(row)
         out.reverse()
@@ -240,27 +271,15 @@ def row_stream_of(seed: int, stream: int) -> RowStream:
     return RowStream(high=_mix32((seed & _M32) ^ stream), mask=mix(seed ^ stream) >> 32)
 
 
-def _charge(rate: int, seconds: int) -> bytes:
-    """The charge of a call at `rate` hundred-thousandths of a pound per minute."""
-    return b"%d.%05d" % divmod((rate * seconds + 30) // 60, 100000)
-
-
-def check_encoder(encoder: VoiceEncoder, converter: Converter, rows: int = 64) -> None:
-    """Prove that generated rows are exactly what the converter writes for their models.
-
-    Args:
-        encoder: The encoder to check.
-        converter: The SDK's converter.
-        rows: How many rows of a block to check (at most `BLOCK`).
+def check_encoder(encoder: VoiceEncoder, rows: int = 64) -> None:
+    """Prove that generated rows are JSON objects with exactly the real rows' keys, in order.
 
     Raises:
-        RuntimeError: If a row does not survive decode -> structure -> unstructure unchanged.
+        RuntimeError: A row that is not.
     """
     day = dt.date(2026, 1, 1).toordinal()
     start = (day - _EPOCH_ORD) * _DAY
     for row in encoder.block(day, 0, [start + 84 * j for j in range(rows)]):
-        wire = _json.loads(row)
-        again = converter.unstructure(converter.structure(wire, VoiceCdr))
-        encoded = _json.dumps(again).replace(b"/", b"\\/")
-        if again != wire or list(again) != list(wire) or encoded != row:
-            raise RuntimeError(f"the sandbox's CDR encoder disagrees with the converter: {row!r}")
+        wire: dict[str, Any] = json.loads(row)
+        if tuple(wire) != VOICE_KEYS or wire["_id"] != wire["reference"]:
+            raise RuntimeError(f"the sandbox's CDR encoder writes an unexpected row: {row!r}")

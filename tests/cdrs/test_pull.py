@@ -10,6 +10,7 @@ import anyio
 import httpx
 import pytest
 from tests.cdrs.conftest import DAY_SIZES, FIRST_DAY, now
+from tests.cdrs.fakeapi import when
 
 from simwood_async import DecodeError, ServerError
 from simwood_async.cdrs import CdrFilter, VoiceCdr
@@ -104,7 +105,7 @@ async def test_calls_arriving_during_the_pull_shift_nothing(client, fake):
     ) as cdrs:
         rows = [cdr async for cdr in cdrs]
     expected = {
-        r["reference"] for r in fake.rows if r["date"] < started.strftime("%Y-%m-%d %H:%M:%S")
+        r["reference"] for r in fake.rows if when(r) < started.strftime("%Y-%m-%d %H:%M:%S")
     }
     assert cdrs.until == started
     assert {r.reference for r in rows} == expected

@@ -91,7 +91,7 @@ def test_csv_pull_under_faults_with_a_progress_bar(env, tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     lines = out.read_text().splitlines()
-    assert lines[0].startswith("reference,date,direction,from,to,toISO")
+    assert lines[0].startswith("_id,time,date,account,fromdesc,from,to,toid,toISO")
     assert len(lines) - 1 == sum(len(list(sandbox.voice_cdrs(d))) for d in days)
     assert "1,600 rows from 4 days written to" in result.stdout
     assert "4/4" in result.stderr  # the bar's days column

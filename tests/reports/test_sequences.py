@@ -102,7 +102,7 @@ async def test_post_then_204_then_200(router, vtime):
     [
         httpx.Response(200, stream=BrokenStream()),
         httpx.Response(404, json={"success": False, "errors": ["not found"]}),
-        httpx.Response(200, json=[{"reference": "x"}]),
+        httpx.Response(200, json=[{"reference": "x", "secs_call": "many"}]),
         httpx.Response(200, json={"success": True}),
         httpx.Response(200, text="<html>oops</html>"),
     ],
