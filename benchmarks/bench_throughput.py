@@ -12,12 +12,13 @@ round measures every client, compared clients back to back; the best round count
 on shared machines only ever slows things down). Clients whose pool makes 2,000 requests
 take too long stop starting new ones after `--budget` seconds (the table says so).
 
-Part 2: ns/row to turn a 5,000-row CDR page from the sandbox (bytes) into typed rows:
-`json.loads` alone (the floor), orjson alone, cattrs' own generated function (what the SDK
-did before, with stdlib json and with orjson), the SDK's compiled function (the stdlib-only
-path and the `[fast]` path), pydantic v2 `TypeAdapter(list[Model]).validate_json` on an
-equivalent model (naive datetimes, and with a validator making them aware as the SDK's are),
-and msgspec (naive datetimes).
+Part 2: ns/row to turn a 5,000-row CDR page from the sandbox (bytes, the real API's shape:
+`{"success": 1, "count": N, "data": [...]}` with rows keyed as a real account sends them)
+into typed rows: `json.loads` alone (the floor), orjson alone, the SDK's general row path
+(aliases, extras, every value checked), the SDK's compiled fast path (the stdlib-only path
+and the `[fast]` path, frozen `VoiceCdr` rows), pydantic v2 `TypeAdapter(Page).validate_json`
+on an equivalent frozen model of the same rows (the same aliases, Decimal money, unknown keys
+kept; naive datetimes, and with a validator making `calldate` aware), and msgspec (naive).
 
 Run: `python benchmarks/bench_throughput.py [--requests 2000] [--rounds 2]`.
 The last line printed is one JSON object: `{"c1" | "c10" | "c100": {"raw_httpx_rps",
@@ -38,7 +39,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from decimal import Decimal
+from decimal import Decimal  # noqa: TC003 - pydantic and msgspec read annotations at runtime
 from typing import Annotated, Any
 
 import aiohttp
@@ -47,12 +48,13 @@ import httpx
 import msgspec
 import orjson
 import pydantic
-from cattrs.gen import make_dict_structure_fn, override
 
 from simwood_async import RetryPolicy, SimwoodClient
+from simwood_async._area import unwrap
 from simwood_async._converter import make_converter
 from simwood_async.cdrs import VoiceCdr
 from simwood_async.cdrs._decode import RowDecoder
+from simwood_async.cdrs._rows import VOICE_SPEC, structure_general
 
 CONCURRENCY = (1, 10, 100)
 CLIENTS = ("raw_httpx", "raw_aiohttp", "sdk_default", "sdk_fast")
@@ -191,54 +193,107 @@ async def throughput(
     return best
 
 
-class PydanticCdr(pydantic.BaseModel):
-    """The CDR row as a pydantic model (naive datetimes, as the wire has them)."""
+def _choices(*names: str) -> Any:
+    return pydantic.Field(None, validation_alias=pydantic.AliasChoices(*names))
 
-    reference: str
-    date: dt.datetime
-    direction: str
-    from_: str = pydantic.Field(alias="from")
-    to: str
-    to_iso: str | None = pydantic.Field(None, alias="toISO")
+
+class PydanticCdr(pydantic.BaseModel):
+    """The real CDR row as a frozen pydantic model (naive datetimes), unknown keys kept."""
+
+    model_config = pydantic.ConfigDict(extra="allow", frozen=True, coerce_numbers_to_str=True)
+
+    reference: str | None = _choices("reference", "_id", "cdr_id")
+    call_id: str | None = None
+    time: dt.time | None = None
+    date: dt.date | None = None
+    calldate: dt.datetime | None = None
+    account: str | None = None
+    direction: str | None = None
+    from_: str | None = pydantic.Field(None, alias="from")
+    fromdesc: str | None = None
+    to: str | None = None
+    destid: str | None = _choices("toid", "dest_id")
+    to_iso: str | None = _choices("toISO", "iso")
+    todesc: str | None = None
     trunk: str | None = None
     tag: str | None = None
-    destid: str | None = None
-    location: str | None = None
-    seconds: int = 0
-    charge: Decimal = Decimal(0)
-    currency: str = "GBP"
-    result: str | None = None
-    cli_valid: bool | None = None
+    secs_call: int | None = None
+    secs_peak: int | None = None
+    secs_offpeak: int | None = None
+    secs_weekend: int | None = None
+    secs_billed: int | None = None
+    rate_peak: Decimal | None = None
+    rate_offpeak: Decimal | None = None
+    rate_weekend: Decimal | None = None
+    rate_connection: Decimal | None = None
+    chg_total: Decimal | None = None
+    currency: str | None = None
 
 
-def _gmt(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.timezone.utc)
+def _gmt(value: dt.datetime | None) -> dt.datetime | None:
+    return value.replace(tzinfo=dt.timezone.utc) if value is not None else None
 
 
 class PydanticCdrAware(PydanticCdr):
-    """The same with the date made aware (GMT), as the SDK's rows are."""
+    """The same with `calldate` made aware (GMT), as the SDK's times are."""
 
-    date: Annotated[dt.datetime, pydantic.AfterValidator(_gmt)]
+    calldate: Annotated[dt.datetime | None, pydantic.AfterValidator(_gmt)] = None
 
 
-class MsgspecCdr(msgspec.Struct, rename={"from_": "from", "to_iso": "toISO"}):
-    """The CDR row as a msgspec Struct (naive datetimes)."""
+class PydanticPage(pydantic.BaseModel):
+    """The page envelope."""
 
-    reference: str
-    date: dt.datetime
-    direction: str
-    from_: str
-    to: str
+    success: int
+    count: int
+    data: list[PydanticCdr]
+
+
+class PydanticPageAware(pydantic.BaseModel):
+    """The page envelope, aware rows."""
+
+    success: int
+    count: int
+    data: list[PydanticCdrAware]
+
+
+class MsgspecCdr(
+    msgspec.Struct, rename={"from_": "from", "to_iso": "toISO", "destid": "toid", "id_": "_id"}
+):
+    """The CDR row as a msgspec Struct (naive datetimes; no aliases, unknown keys dropped)."""
+
+    reference: str | None = None
+    id_: str | None = None
+    time: dt.time | None = None
+    date: dt.date | None = None
+    calldate: str | None = None
+    account: str | None = None
+    from_: str | None = None
+    fromdesc: str | None = None
+    to: str | None = None
+    destid: int | None = None
     to_iso: str | None = None
+    todesc: str | None = None
     trunk: str | None = None
     tag: str | None = None
-    destid: str | None = None
-    location: str | None = None
-    seconds: int = 0
-    charge: Decimal = Decimal(0)
-    currency: str = "GBP"
-    result: str | None = None
-    cli_valid: bool | None = None
+    secs_call: int | None = None
+    secs_peak: int | None = None
+    secs_offpeak: int | None = None
+    secs_weekend: int | None = None
+    secs_billed: int | None = None
+    rate_peak: Decimal | None = None
+    rate_offpeak: Decimal | None = None
+    rate_weekend: Decimal | None = None
+    rate_connection: Decimal | None = None
+    chg_total: float | None = None
+    currency: str | None = None
+
+
+class MsgspecPage(msgspec.Struct):
+    """The page envelope."""
+
+    success: int
+    count: int
+    data: list[MsgspecCdr]
 
 
 def fetch_page(info: dict[str, Any]) -> bytes:
@@ -256,22 +311,23 @@ def fetch_page(info: dict[str, Any]) -> bytes:
 
 def decoding(body: bytes, repeats: int) -> dict[str, float]:
     """ns/row of every decode path, best of `repeats` interleaved runs."""
-    rows = len(json.loads(body))
+    rows = len(json.loads(body)["data"])
     conv = make_converter()
-    renames = {"from_": override(rename="from"), "to_iso": override(rename="toISO")}
-    cattrs_row = make_dict_structure_fn(VoiceCdr, conv, **renames)  # type: ignore[arg-type]
     fast = RowDecoder(VoiceCdr, conv)
-    naive = pydantic.TypeAdapter(list[PydanticCdr])
-    aware = pydantic.TypeAdapter(list[PydanticCdrAware])
-    spec = msgspec.json.Decoder(list[MsgspecCdr])
-    assert fast.structure(json.loads(body)) == [cattrs_row(r, VoiceCdr) for r in json.loads(body)]
+    naive = pydantic.TypeAdapter(PydanticPage)
+    aware = pydantic.TypeAdapter(PydanticPageAware)
+    spec = msgspec.json.Decoder(MsgspecPage)
+    general = [structure_general(VOICE_SPEC, r) for r in json.loads(body)["data"]]
+    assert fast(body) == general
+    assert len(naive.validate_json(body).data) == rows
     paths: dict[str, Callable[[], Any]] = {
         "json_loads": lambda: json.loads(body),
         "orjson_loads": lambda: orjson.loads(body),
-        "json_cattrs": lambda: [cattrs_row(r, VoiceCdr) for r in json.loads(body)],
-        "orjson_cattrs": lambda: [cattrs_row(r, VoiceCdr) for r in orjson.loads(body)],
-        "json_sdk_fast": lambda: fast.structure(json.loads(body)),
-        "orjson_sdk_fast": lambda: fast.structure(orjson.loads(body)),
+        "orjson_sdk_general": lambda: [
+            structure_general(VOICE_SPEC, r) for r in orjson.loads(body)["data"]
+        ],
+        "json_sdk_fast": lambda: fast.structure(unwrap(json.loads(body))),
+        "orjson_sdk_fast": lambda: fast(body),
         "pydantic": lambda: naive.validate_json(body),
         "pydantic_aware": lambda: aware.validate_json(body),
         "msgspec": lambda: spec.decode(body),
