@@ -17,6 +17,7 @@ from simwood_async._validate import day, one_of
 from simwood_async.cdrs._decode import RowDecoder
 from simwood_async.cdrs._identity import row_identity
 from simwood_async.cdrs._models import CdrFilter, VoiceCdr
+from simwood_async.cdrs._pages import page_identities, page_rows
 from simwood_async.cdrs._pull import CdrPull
 from simwood_async.cdrs._puller import PageEngine, PullProgress
 from simwood_async.cdrs._windows import (
@@ -26,7 +27,7 @@ from simwood_async.cdrs._windows import (
     split_windows,
     utc_now,
 )
-from simwood_async.cdrs._writers import FORMATS, CdrFile, FileFormat, line_decoder, page_rows
+from simwood_async.cdrs._writers import FORMATS, CdrFile, FileFormat, line_decoder
 from simwood_async.exceptions import DecodeError, InvalidInputError
 
 if TYPE_CHECKING:
@@ -88,6 +89,27 @@ def _keyed_decoder(converter: Converter) -> Callable[[bytes], list[tuple[str, Vo
         return list(zip(map(row_identity, rows), structure(rows), strict=True))
 
     return decode
+
+
+def _overlap(page_size: int) -> int:
+    """Rows neighbouring pages share: 1 %, at least 2 (so page boundaries can be checked)."""
+    return min(max(2, page_size // 100), page_size - 1)
+
+
+def _guarded(decode: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    """`decode`, its failures raised as DecodeError (pages are decoded after they arrive)."""
+
+    def run(content: bytes) -> Any:
+        try:
+            return decode(content)
+        except Exception as err:  # bad rows: values of the wrong type
+            raise DecodeError(
+                f"unexpected CDR page: {type(err).__name__}: {err}",
+                status_code=200,
+                body=content[:2000].decode(errors="replace"),
+            ) from err
+
+    return run
 
 
 def _check_int(name: str, value: int, low: int, high: int) -> int:
@@ -193,10 +215,8 @@ class CdrsApi(Area):
                 body=response.text,
             ) from err
 
-    def _fetcher(
-        self, decode: Callable[[bytes], list[Any]], *, page_size: int, wire_filter: Any
-    ) -> Callable[[Window, int], Any]:
-        async def fetch(window: Window, offset: int) -> list[Any]:
+    def _fetcher(self, *, page_size: int, wire_filter: Any) -> Callable[[Window, int], Any]:
+        async def fetch(window: Window, offset: int) -> tuple[bytes, list[str]]:
             response = await self._request_page(
                 date=None,
                 date_start=window.date_start,
@@ -205,7 +225,8 @@ class CdrsApi(Area):
                 offset=offset,
                 wire_filter=wire_filter,
             )
-            return self._decode_page(response, decode)
+            # The rows' identities only: values are read when the page is handed on.
+            return response.content, self._decode_page(response, page_identities)
 
         return fetch
 
@@ -263,12 +284,13 @@ class CdrsApi(Area):
         engine = PageEngine(
             windows,
             self._fetcher(
-                _keyed_decoder(self._conv),
                 page_size=_check_int("page_size", page_size, 1, MAX_PAGE_SIZE),
                 wire_filter=self._filter_wire(filter),
             ),
+            _guarded(_keyed_decoder(self._conv)),
             concurrency=_check_int("concurrency", concurrency, 1, MAX_CONCURRENCY),
             page_size=page_size,
+            overlap=_overlap(page_size),
             ordered=ordered,
             retry=self._t.retry,
             on_progress=on_progress,
@@ -352,12 +374,13 @@ class CdrsApi(Area):
         engine: PageEngine[Any] = PageEngine(
             remaining,
             self._fetcher(
-                line_decoder(format),
                 page_size=_check_int("page_size", page_size, 1, MAX_PAGE_SIZE),
                 wire_filter=wire_filter,
             ),
+            _guarded(line_decoder(format)),
             concurrency=_check_int("concurrency", concurrency, 1, MAX_CONCURRENCY),
             page_size=page_size,
+            overlap=_overlap(page_size),
             ordered=True,
             # Rows held here are encoded lines (~340 bytes each), so a deeper lookahead than
             # the typed path's is cheap: with 2 x concurrency, slots idled waiting for the

@@ -1,0 +1,160 @@
+"""The state of one window of a bulk pull: its pages, their edges and what was emitted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+import attrs
+
+from simwood_async.cdrs._spill import Handle, SpillStore
+
+if TYPE_CHECKING:
+    from simwood_async.cdrs._windows import Window
+
+__all__ = ["Emit", "PageResult", "Piece", "WindowState", "ordered_before"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Piece:
+    """One fetch of one page: its body (held in the spill store) and its edges."""
+
+    body: Handle | None  # None once emitted (unordered pulls emit on arrival)
+    count: int
+    head: str | None  # the identity of its first (newest) row
+    tail: frozenset[str]  # the identities of its last `overlap` rows
+    sent: int  # the engine's tick when its request was sent
+    received: int  # ... and when its answer had arrived
+
+
+@attrs.frozen
+class PageResult:
+    state: WindowState
+    page: int
+    body: bytes = b""
+    keys: Sequence[str] = ()
+    sent: int = 0
+    received: int = 0
+    error: Exception | None = None
+
+
+@attrs.frozen
+class Emit:
+    """A page of a finished window, decoded only when the consumer is ready for it."""
+
+    state: WindowState
+    page: int
+    last: bool
+
+
+class WindowState:
+    __slots__ = (
+        "emitted",
+        "end",
+        "fetching",
+        "horizon",
+        "in_flight",
+        "index",
+        "low",
+        "next_page",
+        "pieces",
+        "refetch",
+        "short",
+        "window",
+    )
+
+    def __init__(self, index: int, window: Window, horizon: int) -> None:
+        self.index = index
+        self.window = window
+        self.next_page = 0  # pages 0 .. next_page-1 have been scheduled
+        self.horizon = horizon  # the highest page we may schedule before more is known
+        self.end: int | None = None  # the first short page: the window's last
+        self.short: set[int] = set()  # pages whose latest fetch was short
+        self.in_flight = 0
+        self.fetching: set[int] = set()  # pages in flight
+        self.refetch: set[int] = set()  # pages whose boundary with the one before failed
+        self.pieces: dict[int, list[Piece]] = {}
+        # Identities emitted, by page: only a page's neighbours can repeat its rows.
+        self.emitted: dict[int, set[str]] = {}
+        self.low = 0  # pages below this have dropped their `emitted` sets
+
+    def schedulable(self) -> bool:
+        return self.end is None and self.next_page <= self.horizon
+
+    def complete(self) -> bool:
+        return self.end is not None and self.in_flight == 0 and not self.refetch
+
+    def update_end(self, page: int, *, full: bool, spill: SpillStore | None) -> None:
+        """Note whether `page`'s latest fetch was short; the first short page is the end.
+
+        Args:
+            page: The page just received.
+            full: Whether it held a whole page of rows.
+            spill: Where the bodies of pages past the end are released (ordered pulls).
+        """
+        old = self.end
+        if full:
+            self.short.discard(page)
+        else:
+            self.short.add(page)
+        self.end = min(self.short) if self.short else None
+        if self.end is not None and spill is not None:
+            for beyond in [p for p in self.pieces if p > self.end]:
+                for piece in self.pieces.pop(beyond):
+                    if piece.body is not None:
+                        spill.release(piece.body)
+            self.refetch = {p for p in self.refetch if p <= self.end}
+        if old is not None and (self.end is None or self.end > old):
+            # The end moved on (calls arrived): fetch again what was skipped past it.
+            top = self.end if self.end is not None else self.next_page - 1
+            self.refetch.update(
+                p
+                for p in range(old + 1, min(top + 1, self.next_page))
+                if p not in self.pieces and p not in self.fetching
+            )
+            if self.end is None:
+                self.horizon = max(self.horizon, self.next_page)
+
+    def prune(self) -> None:
+        """Drop `emitted` sets no future page of an unordered window can be compared with."""
+        prefix = self.low
+        while prefix in self.pieces:
+            prefix += 1
+        pending = self.refetch | self.fetching
+        limit = min(prefix, min(pending, default=prefix)) - 3
+        while self.low < limit:
+            self.emitted.pop(self.low, None)
+            self.low += 1
+
+    def dedupe(self, page: int, keyed: Iterable[tuple[str, T]]) -> list[T]:
+        """The rows of `page` not yet emitted by it or its neighbours (which it records).
+
+        Offset pages repeat rows only across a boundary, and only as far as the calls
+        inserted meanwhile: comparing with the pages two either side is enough.
+        """
+        mine = self.emitted.setdefault(page, set())
+        others = [
+            seen
+            for near in (page - 2, page - 1, page + 1, page + 2)
+            if (seen := self.emitted.get(near)) is not None
+        ]
+        rows = []
+        for key, row in keyed:
+            if key in mine or any(key in seen for seen in others):
+                continue
+            mine.add(key)
+            rows.append(row)
+        return rows
+
+
+def ordered_before(a: Piece, b: Piece) -> bool:
+    """Whether no row can fall between piece `a` (page p) and piece `b` (page p + 1).
+
+    Offset pages over a snapshot only shift when calls are inserted ahead of them, and a
+    shift moves rows to higher offsets. If `a` was answered before `b` was asked for, a
+    row past `a` can only be further on when `b` is read: nothing is lost. Otherwise `b`
+    must begin inside `a`'s overlap (its first row among `a`'s last rows).
+    """
+    return a.received < b.sent or (b.head is not None and b.head in a.tail)
