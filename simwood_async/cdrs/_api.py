@@ -20,6 +20,7 @@ from simwood_async.cdrs._models import CdrFilter, VoiceCdr
 from simwood_async.cdrs._pages import page_identities, page_rows
 from simwood_async.cdrs._pull import CdrPull
 from simwood_async.cdrs._puller import PageEngine, PullProgress
+from simwood_async.cdrs._spill import DEFAULT_SPILL_BYTES, SpillStore
 from simwood_async.cdrs._windows import (
     Window,
     check_age,
@@ -241,6 +242,7 @@ class CdrsApi(Area):
         page_size: int = DEFAULT_PAGE_SIZE,
         window: dt.timedelta | None = None,
         on_progress: Callable[[PullProgress], object] | None = None,
+        memory_limit: int = DEFAULT_SPILL_BYTES,
         now: Callable[[], dt.datetime] = utc_now,
     ) -> CdrPull[VoiceCdr]:
         """Pull every voice CDR of a time range, concurrently, each row exactly once.
@@ -263,13 +265,16 @@ class CdrsApi(Area):
             end: Exclusive, as an aware datetime; a date includes that whole day; None
                 means now.
             filter: Only calls matching this.
-            ordered: True: windows in time order, rows oldest first within each (memory
-                holds up to one window's rows); False: rows as pages arrive (newest first
-                within a page), with the least memory.
+            ordered: True: windows in time order, rows oldest first within each (a window's
+                pages are held until it is complete: see `memory_limit`); False: rows as
+                pages arrive (newest first within a page), holding no pages.
             concurrency: Requests in flight at once.
             page_size: Rows per request.
             window: Split days further (e.g. `timedelta(hours=1)`) for very busy accounts.
             on_progress: Called with a `PullProgress` after every page.
+            memory_limit: Bytes of page bodies an ordered pull holds in memory (a window
+                is emitted oldest first, so it is held until complete); beyond it they wait
+                in a temporary file.
             now: The current time (injectable for tests and sandboxes).
 
         Returns:
@@ -294,6 +299,7 @@ class CdrsApi(Area):
             ordered=ordered,
             retry=self._t.retry,
             on_progress=on_progress,
+            spill=SpillStore(_check_int("memory_limit", memory_limit, 0, 2**40)),
         )
         return CdrPull(engine, windows=windows)
 
@@ -310,6 +316,7 @@ class CdrsApi(Area):
         window: dt.timedelta | None = None,
         resume: bool = True,
         on_progress: Callable[[PullProgress], object] | None = None,
+        memory_limit: int = DEFAULT_SPILL_BYTES,
         now: Callable[[], dt.datetime] = utc_now,
     ) -> PullResult:
         """Stream every voice CDR of a time range to a JSON Lines or CSV file.
@@ -335,6 +342,9 @@ class CdrsApi(Area):
             window: Split days further (e.g. `timedelta(hours=1)`).
             resume: Use a matching checkpoint if there is one (else start afresh).
             on_progress: Called with a `PullProgress` after every page.
+            memory_limit: Bytes of page bodies held in memory (a window is written oldest
+                first, so it is held until complete); beyond it they wait in a temporary
+                file.
             now: The current time (injectable for tests and sandboxes).
 
         Returns:
@@ -388,6 +398,7 @@ class CdrsApi(Area):
             lookahead=8 * concurrency,
             retry=self._t.retry,
             on_progress=report,
+            spill=SpillStore(_check_int("memory_limit", memory_limit, 0, 2**40)),
             windows_total=len(windows),
         )
         await sink.open()

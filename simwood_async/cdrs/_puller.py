@@ -159,6 +159,7 @@ class PageEngine(Generic[T]):
         self._estimate = 1  # pages the last finished window needed
         self._finished_any = False
         self._ticks = 0
+        self._emitting: WindowState | None = None  # the finished window being handed on
         self._failure: Exception | None = None
         self.rows = 0
         self.pages = 0
@@ -298,6 +299,7 @@ class PageEngine(Generic[T]):
     def _materialise(self, item: Emit) -> CdrChunk[T]:
         """A finished window's page as a chunk: decoded now, oldest row first."""
         state, page = item.state, item.page
+        self._emitting = state
         rows: list[T] = []
         for piece in state.pieces.pop(page, []):
             assert piece.body is not None  # noqa: S101 - ordered pulls keep bodies
@@ -360,6 +362,11 @@ class PageEngine(Generic[T]):
         self._finished_any = True
         while self._cursor < self._opened and self._cursor not in self._active:
             self._cursor += 1
+
+    def kept_identities(self) -> int:
+        """Row identities held for de-duplication now (bounded by a few pages a window)."""
+        states = [*self._active.values(), *([self._emitting] if self._emitting else [])]
+        return sum(len(seen) for state in states for seen in state.emitted.values())
 
     def progress(self) -> PullProgress:
         """The current progress snapshot."""

@@ -13,12 +13,14 @@ Newest-first order of a day: live calls (those that arrived after the sandbox st
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 from collections import OrderedDict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from simwood_async import _json
+from simwood_async.sandbox._late import LateRows, merge_newest_first
 from simwood_async.sandbox._sms import DESTINATIONS, Destination, mix, sms_rows
 from simwood_async.sandbox._voicegen import (
     BLOCK,
@@ -52,6 +54,8 @@ DEFAULT_CACHE_BYTES: Final = 64 * 1024 * 1024
 FILTER_KEYS: Final = ("from", "to", "toISO", "trunk", "tag")
 
 _EPOCH_ORD: Final = dt.date(1970, 1, 1).toordinal()
+# The stream of late rows' references (day streams are ordinals of recent days, live is 0).
+_LATE_STREAM: Final = 1
 _DAY: Final = 86400
 _M32: Final = 0xFFFFFFFF
 _WEYL: Final = 0x9E3779B1
@@ -66,12 +70,16 @@ def day_bounds(day: dt.date) -> tuple[int, int]:
 
 
 class Segment(NamedTuple):
-    """Rows `lo <= i < hi` of one stream (a base day, or the live stream), read newest first."""
+    """Rows `lo <= i < hi` of one stream, read newest first.
+
+    A stream is a base day, the live calls, or a day's late rows.
+    """
 
     live: bool
     day_ord: int
     lo: int
     hi: int
+    late: bool = False  # rows lo..hi-1 of the day's late rows (`_late.py`)
 
     @property
     def size(self) -> int:
@@ -136,6 +144,8 @@ class CdrSource:
         self._cache: OrderedDict[tuple[int, int], tuple[list[bytes], int]] = OrderedDict()
         self._cached = 0
         self._lock = threading.Lock()
+        self._late = LateRows()
+        self._late_count = 0
 
     @property
     def cached_bytes(self) -> int:
@@ -200,7 +210,30 @@ class CdrSource:
             )
             if hi > lo:
                 out.append(Segment(live=False, day_ord=ordinal, lo=lo, hi=hi))
+        if self._late:
+            lo, hi = self._late.span(ordinal, start, end)
+            if hi > lo:
+                out.append(Segment(live=False, day_ord=ordinal, lo=lo, hi=hi, late=True))
         return out
+
+    def insert_late(self, moment: int) -> str:
+        """Record a call that started at `moment` (Unix seconds) only now: a late CDR.
+
+        It is paged among the day's rows by its time, so rows older than it move to higher
+        offsets, as a real account's do when a long call ends.
+
+        Returns:
+            The new row's reference.
+        """
+        encoder = self._encoder_now()
+        with self._lock:
+            number = self._late_count
+            self._late_count += 1
+        (row,) = encoder.block(_LATE_STREAM, number, [moment])
+        day = (moment // _DAY) + _EPOCH_ORD
+        self._late.add(day, moment, row)
+        reference: str = _json.loads(row)["reference"]
+        return reference
 
     # --- blocks of encoded rows ----------------------------------------------------------
 
@@ -219,6 +252,14 @@ class CdrSource:
             for i in range(lo, hi)
         ]
 
+    def _encoder_now(self) -> VoiceEncoder:
+        encoder = self._encoder
+        if encoder is None:
+            encoder = VoiceEncoder(self._seed, self.account)
+            check_encoder(encoder)
+            self._encoder = encoder
+        return encoder
+
     def _block(self, stream: int, number: int) -> list[bytes]:
         """Block `number` of a stream: its rows as encoded JSON, newest first (cached)."""
         key = (stream, number)
@@ -227,11 +268,7 @@ class CdrSource:
             if found is not None:
                 self._cache.move_to_end(key)
                 return found[0]
-            encoder = self._encoder
-        if encoder is None:
-            encoder = VoiceEncoder(self._seed, self.account)
-            check_encoder(encoder)
-            self._encoder = encoder
+        encoder = self._encoder_now()
         lo = number * BLOCK
         hi = lo + BLOCK if stream == LIVE_STREAM else min(lo + BLOCK, self.rows_per_day)
         rows = encoder.block(stream, number, self._times(stream, lo, hi))
@@ -271,12 +308,12 @@ class CdrSource:
         Skips `start` rows and takes `limit`, optionally filtered.
         """
         out: list[bytes] = []
-        if where:
+        if where or any(seg.late for seg in segments):
             # Generated values hold no quotes or backslashes, so `"key":value` (encoded as
             # the rows are) occurs in a row exactly when that field equals the value.
             needles = [
                 _json.dumps(key) + b":" + _json.dumps(value).replace(b"/", b"\\/")
-                for key, value in where.items()
+                for key, value in (where or {}).items()
             ]
             for row in self.iter_encoded(segments):
                 if all(needle in row for needle in needles):
@@ -302,9 +339,26 @@ class CdrSource:
 
     def iter_encoded(self, segments: list[Segment]) -> Iterator[bytes]:
         """The rows of the segments as encoded JSON objects, newest first."""
+        if any(seg.late for seg in segments):
+            # Late rows interleave with a day's rows by time: merge each day's segments.
+            for _, group in itertools.groupby(segments, key=lambda seg: seg.day_ord):
+                # Late rows first: among rows of the same second they are the newest.
+                ordered = sorted(group, key=lambda seg: not seg.late)
+                yield from merge_newest_first(self._timed(seg) for seg in ordered)
+            return
         for seg in segments:
             for rows in self._slices(seg, 0):
                 yield from rows
+
+    def _timed(self, seg: Segment) -> Iterator[tuple[int, bytes]]:
+        """`(time, row)` of a segment's rows, newest first."""
+        if seg.late:
+            return self._late.timed(seg.day_ord, seg.lo, seg.hi)
+        stream = LIVE_STREAM if seg.live else seg.day_ord
+        times = self._times(stream, seg.lo, seg.hi)
+        times.reverse()
+        rows = (row for rows in self._slices(seg, 0) for row in rows)
+        return zip(times, rows, strict=False)
 
     def iter_wire(self, segments: list[Segment]) -> Iterator[dict[str, Any]]:
         """The rows of the segments as the API's JSON decodes, newest first."""
