@@ -284,10 +284,14 @@ class PageEngine(Generic[T]):
                 continue
             if state.end is not None and before >= state.end:
                 continue
-            if not ordered_before(state.pieces[before][-1], after[-1]) and (
-                before + 1 not in state.fetching
-            ):
+            if before + 1 in state.fetching:
+                state.verified.discard(before)  # decided when that fetch is back
+            elif ordered_before(state.pieces[before][-1], after[-1]):
+                state.verified.add(before)
+            else:
+                state.verified.discard(before)
                 state.refetch.add(before + 1)
+        state.settle()
         if not self._ordered:
             state.prune()
 

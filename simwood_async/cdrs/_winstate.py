@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["Emit", "PageResult", "Piece", "WindowState", "ordered_before"]
 
 T = TypeVar("T")
+_NONE: frozenset[str] = frozenset()
 
 
 @attrs.frozen
@@ -61,7 +62,9 @@ class WindowState:
         "next_page",
         "pieces",
         "refetch",
+        "settled",
         "short",
+        "verified",
         "window",
     )
 
@@ -79,6 +82,8 @@ class WindowState:
         # Identities emitted, by page: only a page's neighbours can repeat its rows.
         self.emitted: dict[int, set[str]] = {}
         self.low = 0  # pages below this have dropped their `emitted` sets
+        self.verified: set[int] = set()  # pages p whose boundary with p + 1 is checked
+        self.settled = 0  # pages below this can no longer be fetched again
 
     def schedulable(self) -> bool:
         return self.end is None and self.next_page <= self.horizon
@@ -116,6 +121,27 @@ class WindowState:
             )
             if self.end is None:
                 self.horizon = max(self.horizon, self.next_page)
+
+    def settle(self) -> None:
+        """Forget the edges of pages no longer needed to check a boundary.
+
+        A page is fetched again only when its boundary with the page before fails, and
+        page 0 never is: once the boundaries of pages 0 .. p are checked and nothing is
+        pending there, those pages keep only their bodies, so a window's bookkeeping does
+        not grow with its edges.
+        """
+        pending = self.refetch | self.fetching
+        while (
+            self.settled in self.verified
+            and self.settled + 1 in self.pieces
+            and self.settled not in pending
+            and self.settled + 1 not in pending
+        ):
+            self.pieces[self.settled] = [
+                Piece(body=piece.body, count=piece.count, head=None, tail=_NONE, sent=0, received=0)
+                for piece in self.pieces[self.settled]
+            ]
+            self.settled += 1
 
     def prune(self) -> None:
         """Drop `emitted` sets no future page of an unordered window can be compared with."""
