@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlsplit
@@ -185,6 +186,8 @@ class ApiResponse:
 
 
 _UNSET: Final = object()
+# `"success": false` as the API writes it; a page of rows (`"success": 1`) is not parsed here.
+_FAILED: Final = re.compile(rb'"success"\s*:\s*false')
 
 
 def error_for(response: ApiResponse) -> ResponseError | None:
@@ -195,7 +198,7 @@ def error_for(response: ApiResponse) -> ResponseError | None:
     # `{"success": false, "errors": [...]}` can come with any status: look before trusting it.
     if (
         body[:64].lstrip()[:1] == b"{"
-        and b'"success"' in body[:4096]
+        and _FAILED.search(body, 0, 4096) is not None  # parse only what may be a failure
         and response.content_type != "text/csv"
     ):
         try:

@@ -81,15 +81,22 @@ def _typed_decoder(converter: Converter) -> Callable[[bytes], list[VoiceCdr]]:
     return RowDecoder(VoiceCdr, converter)
 
 
-def _keyed_decoder(converter: Converter) -> Callable[[bytes], list[tuple[str, VoiceCdr]]]:
+def _keyed_decoder(converter: Converter) -> Callable[[bytes, Any], list[tuple[str, VoiceCdr]]]:
     """Typed rows with their identities (`row_identity` of each wire row), for pulls."""
     structure = RowDecoder(VoiceCdr, converter).structure
 
-    def decode(content: bytes) -> list[tuple[str, VoiceCdr]]:
+    def decode(content: bytes, keys: list[str] | None) -> list[tuple[str, VoiceCdr]]:
         rows = page_rows(content)
-        return list(zip(map(row_identity, rows), structure(rows), strict=True))
+        if keys is None:
+            keys = [row_identity(row) for row in rows]
+        return list(zip(keys, structure(rows), strict=True))
 
     return decode
+
+
+def _identities(content: bytes) -> tuple[list[str], list[str]]:
+    keys = page_identities(content)
+    return keys, keys
 
 
 def _overlap(page_size: int) -> int:
@@ -97,12 +104,12 @@ def _overlap(page_size: int) -> int:
     return min(max(2, page_size // 100), page_size - 1)
 
 
-def _guarded(decode: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+def _guarded(decode: Callable[[bytes, Any], Any]) -> Callable[[bytes, Any], Any]:
     """`decode`, its failures raised as DecodeError (pages are decoded after they arrive)."""
 
-    def run(content: bytes) -> Any:
+    def run(content: bytes, cache: Any) -> Any:
         try:
-            return decode(content)
+            return decode(content, cache)
         except Exception as err:  # bad rows: values of the wrong type
             raise DecodeError(
                 f"unexpected CDR page: {type(err).__name__}: {err}",
@@ -202,10 +209,11 @@ class CdrsApi(Area):
             offset=_check_int("offset", offset, 0, 2**31),
             wire_filter=self._filter_wire(filter),
         )
-        return self._decode_page(response, _typed_decoder(self._conv))
+        rows: list[VoiceCdr] = self._decode_page(response, _typed_decoder(self._conv))
+        return rows
 
     @staticmethod
-    def _decode_page(response: ApiResponse, decode: Callable[[bytes], list[Any]]) -> list[Any]:
+    def _decode_page(response: ApiResponse, decode: Callable[[bytes], Any]) -> Any:
         try:
             return decode(response.content)
         except Exception as err:  # bad JSON, a cut-off body, rows of the wrong shape
@@ -216,8 +224,10 @@ class CdrsApi(Area):
                 body=response.text,
             ) from err
 
-    def _fetcher(self, *, page_size: int, wire_filter: Any) -> Callable[[Window, int], Any]:
-        async def fetch(window: Window, offset: int) -> tuple[bytes, list[str]]:
+    def _fetcher(
+        self, scan: Callable[[bytes], tuple[list[str], Any]], *, page_size: int, wire_filter: Any
+    ) -> Callable[[Window, int], Any]:
+        async def fetch(window: Window, offset: int) -> tuple[bytes, list[str], Any]:
             response = await self._request_page(
                 date=None,
                 date_start=window.date_start,
@@ -226,8 +236,9 @@ class CdrsApi(Area):
                 offset=offset,
                 wire_filter=wire_filter,
             )
-            # The rows' identities only: values are read when the page is handed on.
-            return response.content, self._decode_page(response, page_identities)
+            # The rows' identities (and what reading the rows later can reuse).
+            keys, cache = self._decode_page(response, scan)
+            return response.content, keys, cache
 
         return fetch
 
@@ -289,6 +300,7 @@ class CdrsApi(Area):
         engine = PageEngine(
             windows,
             self._fetcher(
+                _identities,
                 page_size=_check_int("page_size", page_size, 1, MAX_PAGE_SIZE),
                 wire_filter=self._filter_wire(filter),
             ),
@@ -381,13 +393,15 @@ class CdrsApi(Area):
             if on_progress is not None:
                 on_progress(attrs.evolve(progress, windows_done=len(sink.done)))
 
+        scan, rows = line_decoder(format)
         engine: PageEngine[Any] = PageEngine(
             remaining,
             self._fetcher(
+                scan,
                 page_size=_check_int("page_size", page_size, 1, MAX_PAGE_SIZE),
                 wire_filter=wire_filter,
             ),
-            _guarded(line_decoder(format)),
+            _guarded(rows),
             concurrency=_check_int("concurrency", concurrency, 1, MAX_CONCURRENCY),
             page_size=page_size,
             overlap=_overlap(page_size),

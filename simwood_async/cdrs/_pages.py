@@ -1,36 +1,39 @@
 """Reading CDR pages without parsing every value: row identities and raw row texts.
 
-A bulk pull reads each page twice at most: once when it arrives, for the identities of its
-rows (what de-duplicates pages and checks page boundaries), and once when its rows are
-handed on. Neither needs the values of a row: with msgspec (the `[fast]` extra) the page is
-scanned in C for the four id keys only, and for the exact text of each row, which becomes
-its JSON Lines line as it is. Without msgspec the standard library parses the page and the
-same results are computed from the values; both give the same identities and bytes:
+A bulk pull reads a page when it arrives, for the identities of its rows (what
+de-duplicates pages and checks page boundaries), and again only if its body had to wait on
+disk. With msgspec (the `[fast]` extra) the page is scanned in C for the four id keys only
+and split into the exact text of each row, which becomes its JSON Lines line as it is; no
+value is turned into a Python object. Without msgspec the standard library parses the page
+and finds the same texts. Both give the same identities and the same bytes:
 
 - a row's identity is `row_identity(row)` (a row carrying no id is parsed to hash it);
-- a row's line is its JSON text as the API sent it, without insignificant whitespace; a row
-  whose text holds a backslash escape is re-encoded from its parsed value, as the
-  standard-library path does for every row. For the rows the API and the sandbox send
-  (compact JSON, numbers in their shortest form) this is exactly `dumps(row)`.
+- a row's line is its JSON text as the API sent it, when the page holds no line break, tab
+  or backslash escape (compact JSON: what the API and the sandbox send); otherwise every
+  row of the page is re-encoded compactly from its parsed value (as before). For compact
+  rows whose numbers are in their shortest form the two are the same bytes, `dumps(row)`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Final
 
 from simwood_async import _json
 from simwood_async._area import unwrap
 from simwood_async.cdrs._identity import identity_of, row_identity
 
-__all__ = ["BACKEND", "jsonl_lines", "page_identities", "page_rows"]
+__all__ = ["BACKEND", "jsonl_lines", "jsonl_rows", "jsonl_scan", "page_identities", "page_rows"]
 
 try:
     import msgspec
 except ImportError:  # pragma: no cover - exercised on installs without the extra
     msgspec = None  # type: ignore[assignment]
 
-_BACKSLASH: Final = 0x5C
+_DATA: Final = re.compile(r'"data"\s*:\s*\[')
+_SPACE: Final = re.compile(r"\s*")
+_DECODER: Final = json.JSONDecoder()
 
 
 def page_rows(content: bytes) -> list[dict[str, Any]]:
@@ -46,20 +49,40 @@ def page_rows(content: bytes) -> list[dict[str, Any]]:
     return rows
 
 
-def _compact(row: Any) -> bytes:
-    # The standard library's compact form, which orjson's `dumps` matches byte for byte for
-    # the values a page holds.
-    return json.dumps(row, separators=(",", ":"), ensure_ascii=False).encode()
+def _clean(content: bytes) -> bool:
+    # No line break, tab or escape (memchr scans: far faster than a regular expression).
+    return not (b"\n" in content or b"\\" in content or b"\r" in content or b"\t" in content)
+
+
+def _stdlib_texts(content: bytes, count: int) -> list[bytes]:
+    """The exact text of each row of a (valid) page, found by the standard library."""
+    text = content.decode()
+    found = _DATA.search(text)
+    index = found.end() if found is not None and text.lstrip()[:1] == "{" else text.index("[") + 1
+    texts = []
+    for _ in range(count):
+        index = _SPACE.match(text, index).end()  # type: ignore[union-attr]
+        _, end = _DECODER.raw_decode(text, index)
+        texts.append(text[index:end].encode())
+        index = _SPACE.match(text, end).end() + 1  # type: ignore[union-attr] # the comma
+    return texts
 
 
 def _stdlib_identities(content: bytes) -> list[str]:
-    rows = page_rows(content)
-    return [row_identity(row) for row in rows]
+    return [row_identity(row) for row in page_rows(content)]
 
 
-def _stdlib_lines(content: bytes) -> list[tuple[str, bytes]]:
+def _stdlib_rows(content: bytes, cache: Any) -> list[tuple[str, Any]]:
     rows = page_rows(content)
-    return [(row_identity(row), _compact(row) + b"\n") for row in rows]
+    keys = cache if cache is not None else [row_identity(row) for row in rows]
+    if _clean(content):
+        return list(zip(keys, _stdlib_texts(content, len(rows)), strict=True))
+    return list(zip(keys, map(_json.dumps, rows), strict=True))
+
+
+def _stdlib_scan(content: bytes) -> tuple[list[str], Any]:
+    keys = _stdlib_identities(content)
+    return keys, keys
 
 
 if msgspec is not None:
@@ -74,14 +97,21 @@ if msgspec is not None:
     class _IdPage(msgspec.Struct):
         data: list[_Ids]
 
+    class _Ref(msgspec.Struct):
+        reference: str | None = None
+
+    class _RefPage(msgspec.Struct):
+        data: list[_Ref]
+
     class _RawPage(msgspec.Struct):
         data: list[msgspec.Raw]
 
     _ID_PAGE = msgspec.json.Decoder(_IdPage)
     _ID_ROWS = msgspec.json.Decoder(list[_Ids])
+    _REF_PAGE = msgspec.json.Decoder(_RefPage)
+    _REF_ROWS = msgspec.json.Decoder(list[_Ref])
     _RAW_PAGE = msgspec.json.Decoder(_RawPage)
     _RAW_ROWS = msgspec.json.Decoder(list[msgspec.Raw])
-    _format = msgspec.json.format
     _DecodeError = msgspec.DecodeError
 
     def _decode(content: bytes, page: Any, rows: Any) -> Any:
@@ -94,26 +124,26 @@ if msgspec is not None:
             page_rows(content)
             raise ValueError(f"unexpected CDR page: {err}") from err
 
-    def _identities(content: bytes, ids: list[Any], raws: list[Any] | None) -> list[str]:
+    def _identities(content: bytes, raws: list[Any] | None) -> list[str]:
+        try:
+            refs = [found.reference for found in _decode(content, _REF_PAGE, _REF_ROWS)]
+        except ValueError:  # a `reference` that is not text: the general reading decides
+            refs = [None]
+        if None not in refs and "" not in refs:
+            return refs  # every row has a text `reference`
+        ids = _decode(content, _ID_PAGE, _ID_ROWS)
         out: list[str] = []
         for index, found in enumerate(ids):
-            ref = found.reference
-            if ref.__class__ is str and ref:
-                out.append(ref)
-                continue
             key = (
-                identity_of(ref)
+                identity_of(found.reference)
                 or identity_of(found.id_)
                 or identity_of(found.cdr_id)
                 or identity_of(found.call_id)
             )
             if key is None:  # no id: the hash of the whole row, so parse it
-                raw = (
-                    raws[index]
-                    if raws is not None
-                    else _decode(content, _RAW_PAGE, _RAW_ROWS)[index]
-                )
-                key = row_identity(_json.loads(bytes(raw)))
+                if raws is None:
+                    raws = _decode(content, _RAW_PAGE, _RAW_ROWS)
+                key = row_identity(_json.loads(bytes(raws[index])))
             out.append(key)
         return out
 
@@ -124,26 +154,38 @@ if msgspec is not None:
             ValueError: Bad JSON, or rows that are not objects.
             TypeError: Not an array of rows.
         """
-        return _identities(content, _decode(content, _ID_PAGE, _ID_ROWS), None)
+        return _identities(content, None)
 
-    def jsonl_lines(content: bytes) -> list[tuple[str, bytes]]:
-        """`(identity, line)` for every row of a page: its JSON text, newline-terminated.
+    def jsonl_scan(content: bytes) -> tuple[list[str], Any]:
+        """A page's identities, and what `jsonl_rows` reuses if the page stays in memory.
 
         Raises:
             ValueError: Bad JSON, or rows that are not objects.
             TypeError: Not an array of rows.
         """
         raws = _decode(content, _RAW_PAGE, _RAW_ROWS)
-        keys = _identities(content, _decode(content, _ID_PAGE, _ID_ROWS), raws)
-        lines = []
-        for raw in raws:
-            text = _format(raw, indent=-1)
-            if _BACKSLASH in text:  # escapes: encoded as the parsed value is
-                text = _json.dumps(_json.loads(text))
-            lines.append(text + b"\n")
-        return list(zip(keys, lines, strict=True))
+        keys = _identities(content, raws)
+        return keys, (keys, raws)
+
+    def jsonl_rows(content: bytes, cache: Any) -> list[tuple[str, Any]]:
+        """`(identity, text)` of every row: its JSON text, without a newline.
+
+        The texts are bytes-like (join them): a clean page's rows are slices of it.
+        """
+        keys, raws = cache if cache is not None else jsonl_scan(content)[1]
+        if _clean(content):
+            return list(zip(keys, raws, strict=True))
+        return [
+            (key, _json.dumps(_json.loads(bytes(raw)))) for key, raw in zip(keys, raws, strict=True)
+        ]
 
 else:  # pragma: no cover - exercised on installs without the extra
     BACKEND = "json"  # type: ignore[unreachable]
     page_identities = _stdlib_identities
-    jsonl_lines = _stdlib_lines
+    jsonl_scan = _stdlib_scan
+    jsonl_rows = _stdlib_rows
+
+
+def jsonl_lines(content: bytes) -> list[tuple[str, bytes]]:
+    """`(identity, line)` of every row of a page, each line newline-terminated."""
+    return [(key, bytes(text) + b"\n") for key, text in jsonl_rows(content, None)]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 import attrs
@@ -99,8 +99,10 @@ class PageEngine(Generic[T]):
 
     Args:
         windows: The windows to fetch, in time order.
-        fetch: Fetches one page: `(window, offset) -> (body, identities)`, rows newest first.
-        decode: A page body's rows with their identities, `[(identity, row), ...]`.
+        fetch: Fetches one page: `(window, offset) -> (body, identities, cache)`, rows newest
+            first; `cache` is anything `decode` may reuse while the body stays in memory.
+        decode: A page's rows with their identities, `(body, cache or None) -> [(identity,
+            row), ...]`.
         concurrency: Pages in flight at once.
         page_size: Rows per page (`limit`); a shorter page ends its window.
         overlap: Rows neighbouring pages share (less than `page_size`).
@@ -118,8 +120,8 @@ class PageEngine(Generic[T]):
     def __init__(
         self,
         windows: Sequence[Window],
-        fetch: Callable[[Window, int], Awaitable[tuple[bytes, Sequence[str]]]],
-        decode: Callable[[bytes], Sequence[Keyed[T]]],
+        fetch: Callable[[Window, int], Awaitable[tuple[bytes, Sequence[str], Any]]],
+        decode: Callable[[bytes, Any], Sequence[Keyed[T]]],
         *,
         concurrency: int,
         page_size: int,
@@ -226,19 +228,21 @@ class PageEngine(Generic[T]):
     ) -> None:
         try:
             async with self._limiter:
-                body, keys, sent = await self._fetch_page(state.window, page * self._step)
+                body, keys, cache, sent = await self._fetch_page(state.window, page * self._step)
                 received = self._tick()
         except Exception as err:  # noqa: BLE001 - handed to the scheduler, which re-raises it
             results.send_nowait(PageResult(state, page, error=err))
         else:
-            results.send_nowait(PageResult(state, page, body, keys, sent, received))
+            results.send_nowait(PageResult(state, page, body, keys, cache, sent, received))
 
-    async def _fetch_page(self, window: Window, offset: int) -> tuple[bytes, Sequence[str], int]:
+    async def _fetch_page(
+        self, window: Window, offset: int
+    ) -> tuple[bytes, Sequence[str], Any, int]:
         attempt = 0
         while True:
             sent = self._tick()
             try:
-                body, keys = await self._fetch(window, offset)
+                body, keys, cache = await self._fetch(window, offset)
             except (DecodeError, IncompleteBodyError):
                 # A body cut off or garbled after the transport's own retries: ask again.
                 attempt += 1
@@ -246,7 +250,7 @@ class PageEngine(Generic[T]):
                     raise
                 await self._retry.sleep(self._retry.backoff(attempt - 1))
             else:
-                return body, keys, sent
+                return body, keys, cache, sent
 
     # -- results ----------------------------------------------------------------------------
 
@@ -264,12 +268,16 @@ class PageEngine(Generic[T]):
             grow = (page + 1) // 4 if self._finished_any else page + 1
             state.horizon = page + max(1, grow)
         body: Handle | None = None
+        cache = None
         if self._ordered:
             body = self._spill.put(result.body)
+            if isinstance(body, bytes):  # kept in memory: so is what decoding it reuses
+                cache = result.cache
         else:
-            self._emit_now(state, page, result.body)
+            self._emit_now(state, page, result.body, result.cache)
         piece = Piece(
             body=body,
+            cache=cache,
             count=len(keys),
             head=keys[0] if keys else None,
             tail=frozenset(keys[len(keys) - self._overlap :]) if self._overlap else frozenset(),
@@ -295,8 +303,8 @@ class PageEngine(Generic[T]):
         if not self._ordered:
             state.prune()
 
-    def _emit_now(self, state: WindowState, page: int, body: bytes) -> None:
-        rows = state.dedupe(page, self._decode(body))
+    def _emit_now(self, state: WindowState, page: int, body: bytes, cache: Any) -> None:
+        rows = state.dedupe(page, self._decode(body, cache))
         if rows:
             self._queue(CdrChunk(state.window, rows, last=False))
 
@@ -309,7 +317,7 @@ class PageEngine(Generic[T]):
             assert piece.body is not None  # noqa: S101 - ordered pulls keep bodies
             body = self._spill.get(piece.body)
             self._spill.release(piece.body)
-            rows += state.dedupe(page, reversed(self._decode(body)))
+            rows += state.dedupe(page, reversed(self._decode(body, piece.cache)))
         state.emitted.pop(page + 2, None)  # pages below this one never look that far
         return CdrChunk(state.window, rows, last=item.last)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -16,6 +16,7 @@ __all__ = ["Emit", "PageResult", "Piece", "WindowState", "ordered_before"]
 
 T = TypeVar("T")
 _NONE: frozenset[str] = frozenset()
+_NO_KEYS: frozenset[str] = frozenset()
 
 
 @attrs.frozen
@@ -23,6 +24,7 @@ class Piece:
     """One fetch of one page: its body (held in the spill store) and its edges."""
 
     body: Handle | None  # None once emitted (unordered pulls emit on arrival)
+    cache: Any  # what decoding the body again can reuse (only while it is in memory)
     count: int
     head: str | None  # the identity of its first (newest) row
     tail: frozenset[str]  # the identities of its last `overlap` rows
@@ -36,6 +38,7 @@ class PageResult:
     page: int
     body: bytes = b""
     keys: Sequence[str] = ()
+    cache: Any = None
     sent: int = 0
     received: int = 0
     error: Exception | None = None
@@ -138,7 +141,15 @@ class WindowState:
             and self.settled + 1 not in pending
         ):
             self.pieces[self.settled] = [
-                Piece(body=piece.body, count=piece.count, head=None, tail=_NONE, sent=0, received=0)
+                Piece(
+                    body=piece.body,
+                    cache=piece.cache,
+                    count=piece.count,
+                    head=None,
+                    tail=_NONE,
+                    sent=0,
+                    received=0,
+                )
                 for piece in self.pieces[self.settled]
             ]
             self.settled += 1
@@ -161,17 +172,15 @@ class WindowState:
         inserted meanwhile: comparing with the pages two either side is enough.
         """
         mine = self.emitted.setdefault(page, set())
-        others = [
-            seen
-            for near in (page - 2, page - 1, page + 1, page + 2)
-            if (seen := self.emitted.get(near)) is not None
-        ]
-        rows = []
+        get = self.emitted.get
+        a, b, c, d = (get(near) or _NO_KEYS for near in (page - 2, page - 1, page + 1, page + 2))
+        rows: list[T] = []
+        add, append = mine.add, rows.append
         for key, row in keyed:
-            if key in mine or any(key in seen for seen in others):
+            if key in mine or key in b or key in c or key in a or key in d:
                 continue
-            mine.add(key)
-            rows.append(row)
+            add(key)
+            append(row)
         return rows
 
 

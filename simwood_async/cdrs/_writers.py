@@ -23,7 +23,7 @@ import anyio
 from simwood_async import _json
 from simwood_async.cdrs._checkpoint import Checkpoint, load_checkpoint, remove_checkpoint
 from simwood_async.cdrs._identity import row_identity
-from simwood_async.cdrs._pages import jsonl_lines, page_rows
+from simwood_async.cdrs._pages import jsonl_rows, jsonl_scan, page_identities, page_rows
 from simwood_async.cdrs._rows import VOICE_KEYS
 from simwood_async.exceptions import InvalidInputError
 
@@ -44,6 +44,8 @@ CSV_COLUMNS: Final = VOICE_KEYS
 # What a page decoder hands the writer per row: its identity, and its encoded JSON line
 # (JSON Lines) or the row itself (CSV: encoded in file order, as its columns are known).
 Line = tuple[str, Any]
+if TYPE_CHECKING:
+    Scan = Callable[[bytes], tuple[list[str], Any]]
 
 
 def _cell(value: Any) -> Any:
@@ -84,23 +86,32 @@ class CsvEncoder:
         return self.encode_cells([_cell(row.get(column)) for column in self.columns])
 
 
-def line_decoder(file_format: FileFormat) -> Callable[[bytes], list[Line]]:
-    """A page decoder for files: JSON body -> `(identity, line or row)` per row, no models.
+def _identities_cache(content: bytes) -> tuple[list[str], Any]:
+    keys = page_identities(content)
+    return keys, keys
 
-    JSON Lines: each row's JSON text as sent (`_pages.jsonl_lines`: values are not parsed
-    when msgspec is installed). CSV: the parsed rows, encoded in file order.
 
-    Raises (from the decoder):
+def _csv_rows(content: bytes, cache: Any) -> list[Line]:
+    rows = page_rows(content)
+    keys = cache if cache is not None else [row_identity(row) for row in rows]
+    return list(zip(keys, rows, strict=True))
+
+
+def line_decoder(file_format: FileFormat) -> tuple[Scan, Callable[[bytes, Any], list[Line]]]:
+    """How a file pull reads pages: `(scan, rows)`, no models.
+
+    `scan(body)` gives the rows' identities when a page arrives (and what `rows` may reuse);
+    `rows(body, cache)` gives `(identity, row)` when the page is written: for JSON Lines the
+    row's JSON text as sent (`_pages.jsonl_rows`: values are not parsed when msgspec is
+    installed), for CSV the parsed row, encoded in file order.
+
+    Raises (from either):
         ValueError: Bad JSON.
         TypeError: Not an array of rows, or a row that is not an object.
     """
     if file_format == "jsonl":
-        return jsonl_lines
-
-    def decode_csv(content: bytes) -> list[Line]:
-        return [(row_identity(row), row) for row in page_rows(content)]
-
-    return decode_csv
+        return jsonl_scan, jsonl_rows
+    return _identities_cache, _csv_rows
 
 
 class CdrFile:
@@ -177,7 +188,7 @@ class CdrFile:
             raise InvalidInputError(f"cannot write {str(self.path)!r}: {err}") from err
 
     async def write(self, rows: Iterable[Any]) -> None:
-        """Append rows: encoded lines (JSON Lines) or row dicts (CSV), in file order.
+        """Append rows: JSON texts (JSON Lines) or row dicts (CSV), in file order.
 
         Buffered here and in the file; `commit` makes them durable.
         """
@@ -185,7 +196,8 @@ class CdrFile:
             encode = self._csv.encode
             data = b"".join([encode(row) for row in rows])
         else:
-            data = b"".join(rows)
+            rows = list(rows)  # JSON texts (bytes-like) without their newlines
+            data = b"\n".join(rows) + b"\n" if rows else b""
         if data:
             self._pending.append(data)
             self._pending_size += len(data)

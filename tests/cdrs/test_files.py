@@ -184,12 +184,14 @@ def test_encoded_lines_cost_about_their_own_size():
 
     when = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
     body = json.dumps([make_row(f"ref-{i}", when) for i in range(500)]).encode()
-    decode = line_decoder("jsonl")
+    scan, rows = line_decoder("jsonl")
     tracemalloc.start()
     try:
-        lines = decode(body)
+        keys, cache = scan(body)
+        lines = rows(body, cache)
         held, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     text = sum(len(line) for _, line in lines)
+    assert [key for key, _ in lines] == keys
     assert held < 2 * text

@@ -42,15 +42,24 @@ def odd_rows() -> list[dict[str, Any]]:
 
 
 def bodies() -> list[bytes]:
-    """Pages as the API may send them: compact, with spaces, PHP-escaped slashes, bare."""
+    """Pages as the API may send them: compact, indented, spaced, PHP-escaped, bare."""
     rows = odd_rows()
-    compact = _json.dumps({"success": 1, "count": len(rows), "data": rows})
-    spaced = json.dumps({"success": 1, "count": len(rows), "data": rows}, indent=2).encode()
-    escaped = json.dumps({"success": 1, "count": len(rows), "data": rows}).replace("/", "\\/")
-    return [sandbox_page(), compact, spaced, escaped.encode(), json.dumps(rows).encode()]
+    plain = [r for r in rows if "todesc" not in r or "\\" not in r["todesc"]]
+    envelope = {"success": 1, "count": len(rows), "data": rows}
+    return [
+        sandbox_page(),
+        _json.dumps(envelope),
+        json.dumps(envelope, indent=2).encode(),
+        json.dumps({**envelope, "data": plain}, ensure_ascii=False).encode(),
+        json.dumps(envelope).replace("/", "\\/").encode(),
+        json.dumps(rows).encode(),
+        json.dumps(plain, ensure_ascii=False).encode(),
+    ]
 
 
-@pytest.mark.parametrize("index", range(5), ids=["sandbox", "compact", "spaced", "php", "bare"])
+@pytest.mark.parametrize(
+    "index", range(7), ids=["sandbox", "compact", "indented", "spaced", "php", "bare", "bare-plain"]
+)
 def test_fast_and_stdlib_paths_give_the_same_identities_and_bytes(index):
     """Msgspec's scan and the standard library agree on every identity and output byte."""
     body = bodies()[index]
@@ -58,7 +67,8 @@ def test_fast_and_stdlib_paths_give_the_same_identities_and_bytes(index):
     expected_keys = [row_identity(row) for row in rows]
     assert pages.page_identities(body) == expected_keys
     assert pages._stdlib_identities(body) == expected_keys
-    fast, slow = pages.jsonl_lines(body), pages._stdlib_lines(body)
+    fast = pages.jsonl_lines(body)
+    slow = [(key, bytes(text) + b"\n") for key, text in pages._stdlib_rows(body, None)]
     assert fast == slow
     assert [key for key, _ in fast] == expected_keys
     assert [json.loads(line) for _, line in fast] == rows
