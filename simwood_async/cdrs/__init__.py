@@ -5,6 +5,7 @@ from __future__ import annotations
 from simwood_async.cdrs._api import CdrsApi, PullResult
 from simwood_async.cdrs._identity import row_identity
 from simwood_async.cdrs._models import CdrFilter, SmsCdr, VoiceCdr
+from simwood_async.cdrs._multi import AccountPull, MultiPullProgress, pull_accounts
 from simwood_async.cdrs._pull import CdrPull
 from simwood_async.cdrs._puller import CdrChunk, PullProgress
 from simwood_async.cdrs._windows import Window
@@ -12,14 +13,17 @@ from simwood_async.cdrs._writers import CSV_COLUMNS
 
 __all__ = [
     "CSV_COLUMNS",
+    "AccountPull",
     "CdrChunk",
     "CdrFilter",
     "CdrPull",
     "CdrsApi",
+    "MultiPullProgress",
     "PullProgress",
     "PullResult",
     "SmsCdr",
     "VoiceCdr",
     "Window",
+    "pull_accounts",
     "row_identity",
 ]

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Callable
 
+    import anyio
     from cattrs import Converter
 
     from simwood_async._http import ApiResponse
@@ -329,6 +330,7 @@ class CdrsApi(Area):
         resume: bool = True,
         on_progress: Callable[[PullProgress], object] | None = None,
         memory_limit: int = DEFAULT_SPILL_BYTES,
+        limiter: anyio.CapacityLimiter | None = None,
         now: Callable[[], dt.datetime] = utc_now,
     ) -> PullResult:
         """Stream every voice CDR of a time range to a JSON Lines or CSV file.
@@ -354,6 +356,8 @@ class CdrsApi(Area):
             window: Split days further (e.g. `timedelta(hours=1)`).
             resume: Use a matching checkpoint if there is one (else start afresh).
             on_progress: Called with a `PullProgress` after every page.
+            limiter: A limit on requests in flight shared with other pulls (several
+                accounts under one limit: `simwood_async.cdrs.pull_accounts`).
             memory_limit: Bytes of page bodies held in memory (a window is written oldest
                 first, so it is held until complete); beyond it they wait in a temporary
                 file.
@@ -413,6 +417,7 @@ class CdrsApi(Area):
             retry=self._t.retry,
             on_progress=report,
             spill=SpillStore(_check_int("memory_limit", memory_limit, 0, 2**40)),
+            limiter=limiter,
             windows_total=len(windows),
         )
         await sink.open()

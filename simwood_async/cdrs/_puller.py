@@ -114,6 +114,8 @@ class PageEngine(Generic[T]):
         windows_total: Windows in the whole pull (more than `len(windows)` when resuming).
         lookahead: Pages that windows after the cursor may hold (default 2 x concurrency).
         spill: Where held page bodies go (memory up to a bound, then a temporary file).
+        limiter: Requests in flight, shared with other pulls (default: `concurrency` of its
+            own).
         clock: Monotonic seconds, for the progress rate.
     """
 
@@ -133,6 +135,7 @@ class PageEngine(Generic[T]):
         windows_total: int | None = None,
         lookahead: int | None = None,
         spill: SpillStore | None = None,
+        limiter: anyio.CapacityLimiter | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._windows = list(windows)
@@ -151,7 +154,7 @@ class PageEngine(Generic[T]):
         self._lookahead = lookahead if lookahead is not None else 2 * concurrency
         self._spill = spill if spill is not None else SpillStore()
         self._clock = clock
-        self._limiter = anyio.CapacityLimiter(concurrency)
+        self._limiter = limiter if limiter is not None else anyio.CapacityLimiter(concurrency)
         self._active: dict[int, WindowState] = {}
         self._opened = 0  # windows opened so far (indices 0 .. _opened-1)
         self._cursor = 0  # the oldest window not yet finished

@@ -1,0 +1,169 @@
+"""Many accounts in one run: each with its own client and file, under one global limit."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import attrs
+
+from simwood_async.cdrs._api import DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, MAX_CONCURRENCY
+from simwood_async.cdrs._puller import PullProgress
+from simwood_async.cdrs._windows import plan_range, utc_now
+from simwood_async.cdrs._writers import FORMATS, FileFormat
+from simwood_async.exceptions import InvalidInputError, SimwoodError
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    # Annotations only (attrs does not evaluate them): `_client` imports this package.
+    from simwood_async._client import SimwoodClient  # noqa: TC004
+    from simwood_async.cdrs._api import PullResult
+    from simwood_async.cdrs._models import CdrFilter
+
+__all__ = ["AccountPull", "MultiPullProgress", "pull_accounts"]
+
+
+@attrs.frozen(kw_only=True)
+class AccountPull:
+    """One account of `pull_accounts`: its client (with its own credentials) and its file.
+
+    Attributes:
+        client: An open `SimwoodClient` for the account.
+        file: The account's output file (its checkpoint sits next to it).
+        name: How results and progress name it (default: the client's account id).
+
+    .. versionadded:: 0.1.0
+    """
+
+    client: SimwoodClient
+    file: str | os.PathLike[str]
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The account's name in results and progress."""
+        return self.name if self.name is not None else (self.client.account or "")
+
+
+@attrs.frozen(kw_only=True)
+class MultiPullProgress:
+    """A snapshot of a many-account pull.
+
+    Attributes:
+        accounts: Each account's latest progress (accounts not started yet are absent).
+        rows: Rows written so far, all accounts together.
+        pages: Pages fetched so far, all accounts together.
+
+    .. versionadded:: 0.1.0
+    """
+
+    accounts: Mapping[str, PullProgress]
+    rows: int
+    pages: int
+
+
+async def pull_accounts(
+    pulls: Sequence[AccountPull],
+    start: dt.datetime | dt.date,
+    end: dt.datetime | dt.date | None = None,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    format: FileFormat = "jsonl",  # noqa: A002 - as in `pull_to_file`
+    filter: CdrFilter | None = None,  # noqa: A002 - the API's name
+    page_size: int = DEFAULT_PAGE_SIZE,
+    window: dt.timedelta | None = None,
+    resume: bool = True,
+    on_progress: Callable[[MultiPullProgress], object] | None = None,
+    now: Callable[[], dt.datetime] = utc_now,
+) -> dict[str, PullResult | SimwoodError]:
+    """Pull the voice CDRs of several accounts concurrently, one file and checkpoint each.
+
+    ```python
+    async with SimwoodClient("930000", ...) as a, SimwoodClient("930001", ...) as b:
+        results = await pull_accounts(
+            [AccountPull(client=a, file="a.jsonl"), AccountPull(client=b, file="b.jsonl")],
+            date(2026, 11, 1),
+            date(2026, 11, 7),
+        )
+    ```
+
+    Every account is pulled as `client.cdrs.pull_to_file` pulls one, and all of them share
+    one limit of `concurrency` requests in flight. An account that fails (after its
+    retries) does not stop the others: its result is the error and its checkpoint stays,
+    so running the same call again resumes it where it stopped.
+
+    Args:
+        pulls: The accounts (distinct names and files).
+        start: As for `pull_to_file`.
+        end: As for `pull_to_file`.
+        concurrency: Requests in flight at once, all accounts together.
+        format: `jsonl` or `csv`, for every file.
+        filter: Only calls matching this, in every account.
+        page_size: Rows per request.
+        window: Split days further (e.g. `timedelta(hours=1)`).
+        resume: Use each file's matching checkpoint if there is one.
+        on_progress: Called with a `MultiPullProgress` after every page of any account.
+        now: The current time (injectable for tests and sandboxes).
+
+    Returns:
+        Each account's `PullResult`, or the `SimwoodError` that stopped it, by name.
+
+    Raises:
+        InvalidInputError: Raised before any request: no accounts, repeated names or files,
+            or arguments `pull_to_file` refuses.
+    """
+    names = [pull.key for pull in pulls]
+    # Names only, no I/O: the same file given twice is refused.
+    files = [os.path.normpath(os.fspath(pull.file)) for pull in pulls]  # noqa: ASYNC240
+    if not pulls or "" in names:
+        raise InvalidInputError("pulls must name at least one account, each with an account id")
+    if len(set(names)) != len(names) or len(set(files)) != len(files):
+        raise InvalidInputError("pulls must have distinct names and distinct files")
+    if format not in FORMATS:
+        raise InvalidInputError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
+    if isinstance(concurrency, bool) or not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise InvalidInputError(f"concurrency must be an int from 1 to {MAX_CONCURRENCY}")
+    plan_range(start, end, now=now(), enforce_age=False)
+    limiter = anyio.CapacityLimiter(concurrency)
+    latest: dict[str, PullProgress] = {}
+    results: dict[str, PullResult | SimwoodError] = {}
+
+    def reporter(name: str) -> Callable[[PullProgress], None]:
+        def report(progress: PullProgress) -> None:
+            latest[name] = progress
+            if on_progress is not None:
+                on_progress(
+                    MultiPullProgress(
+                        accounts=dict(latest),
+                        rows=sum(p.rows for p in latest.values()),
+                        pages=sum(p.pages for p in latest.values()),
+                    )
+                )
+
+        return report
+
+    async def one(pull: AccountPull) -> None:
+        options: dict[str, Any] = {"format": format, "filter": filter, "window": window}
+        try:
+            results[pull.key] = await pull.client.cdrs.pull_to_file(
+                pull.file,
+                start,
+                end,
+                concurrency=concurrency,
+                page_size=page_size,
+                resume=resume,
+                on_progress=reporter(pull.key),
+                now=now,
+                limiter=limiter,
+                **options,
+            )
+        except SimwoodError as err:  # this account only: its checkpoint stays for a resume
+            results[pull.key] = err
+
+    async with anyio.create_task_group() as tg:
+        for pull in pulls:
+            tg.start_soon(one, pull)
+    return {name: results[name] for name in names}
