@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_SPILL_BYTES", "SpillStore"]
 
 #: Bytes of page bodies a pull keeps in memory before spilling to disk.
-DEFAULT_SPILL_BYTES: Final = 24 * 1024 * 1024
+DEFAULT_SPILL_BYTES: Final = 16 * 1024 * 1024
 
 Handle = bytes | tuple[int, int]  # the body itself, or (offset, length) in the file
 
