@@ -14,10 +14,8 @@ from simwood_async._converter import format_wire_datetime
 from simwood_async._http import path
 from simwood_async._types import GMT
 from simwood_async._validate import day, one_of
-from simwood_async.cdrs._decode import RowDecoder
-from simwood_async.cdrs._identity import row_identity
+from simwood_async.cdrs._decoders import guarded, identities, keyed_decoder, overlap, typed_decoder
 from simwood_async.cdrs._models import CdrFilter, VoiceCdr
-from simwood_async.cdrs._pages import page_identities, page_rows
 from simwood_async.cdrs._pull import CdrPull
 from simwood_async.cdrs._puller import PageEngine, PullProgress
 from simwood_async.cdrs._spill import DEFAULT_SPILL_BYTES, SpillStore
@@ -36,7 +34,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     import anyio
-    from cattrs import Converter
 
     from simwood_async._http import ApiResponse
 
@@ -75,50 +72,6 @@ class PullResult:
     size: int
     start: dt.datetime
     until: dt.datetime
-
-
-def _typed_decoder(converter: Converter) -> Callable[[bytes], list[VoiceCdr]]:
-    # The one place typed pages are decoded: the fast compiled row path (cdrs/_rows.py).
-    return RowDecoder(VoiceCdr, converter)
-
-
-def _keyed_decoder(converter: Converter) -> Callable[[bytes, Any], list[tuple[str, VoiceCdr]]]:
-    """Typed rows with their identities (`row_identity` of each wire row), for pulls."""
-    structure = RowDecoder(VoiceCdr, converter).structure
-
-    def decode(content: bytes, keys: list[str] | None) -> list[tuple[str, VoiceCdr]]:
-        rows = page_rows(content)
-        if keys is None:
-            keys = [row_identity(row) for row in rows]
-        return list(zip(keys, structure(rows), strict=True))
-
-    return decode
-
-
-def _identities(content: bytes) -> tuple[list[str], list[str]]:
-    keys = page_identities(content)
-    return keys, keys
-
-
-def _overlap(page_size: int) -> int:
-    """Rows neighbouring pages share: 1 %, at least 2 (so page boundaries can be checked)."""
-    return min(max(2, page_size // 100), page_size - 1)
-
-
-def _guarded(decode: Callable[[bytes, Any], Any]) -> Callable[[bytes, Any], Any]:
-    """`decode`, its failures raised as DecodeError (pages are decoded after they arrive)."""
-
-    def run(content: bytes, cache: Any) -> Any:
-        try:
-            return decode(content, cache)
-        except Exception as err:  # bad rows: values of the wrong type
-            raise DecodeError(
-                f"unexpected CDR page: {type(err).__name__}: {err}",
-                status_code=200,
-                body=content[:2000].decode(errors="replace"),
-            ) from err
-
-    return run
 
 
 def _check_int(name: str, value: int, low: int, high: int) -> int:
@@ -210,7 +163,7 @@ class CdrsApi(Area):
             offset=_check_int("offset", offset, 0, 2**31),
             wire_filter=self._filter_wire(filter),
         )
-        rows: list[VoiceCdr] = self._decode_page(response, _typed_decoder(self._conv))
+        rows: list[VoiceCdr] = self._decode_page(response, typed_decoder(self._conv))
         return rows
 
     @staticmethod
@@ -301,14 +254,14 @@ class CdrsApi(Area):
         engine = PageEngine(
             windows,
             self._fetcher(
-                _identities,
+                identities,
                 page_size=_check_int("page_size", page_size, 1, MAX_PAGE_SIZE),
                 wire_filter=self._filter_wire(filter),
             ),
-            _guarded(_keyed_decoder(self._conv)),
+            guarded(keyed_decoder(self._conv)),
             concurrency=_check_int("concurrency", concurrency, 1, MAX_CONCURRENCY),
             page_size=page_size,
-            overlap=_overlap(page_size),
+            overlap=overlap(page_size),
             ordered=ordered,
             retry=self._t.retry,
             on_progress=on_progress,
@@ -405,10 +358,10 @@ class CdrsApi(Area):
                 page_size=_check_int("page_size", page_size, 1, MAX_PAGE_SIZE),
                 wire_filter=wire_filter,
             ),
-            _guarded(rows),
+            guarded(rows),
             concurrency=_check_int("concurrency", concurrency, 1, MAX_CONCURRENCY),
             page_size=page_size,
-            overlap=_overlap(page_size),
+            overlap=overlap(page_size),
             ordered=True,
             # Rows held here are encoded lines (~340 bytes each), so a deeper lookahead than
             # the typed path's is cheap: with 2 x concurrency, slots idled waiting for the
