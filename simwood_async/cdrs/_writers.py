@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import anyio
@@ -29,7 +30,6 @@ from simwood_async.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
-    from pathlib import Path
     from typing import BinaryIO
 
 __all__ = ["CSV_COLUMNS", "FORMATS", "CdrFile", "FileFormat", "line_decoder"]
@@ -217,9 +217,11 @@ class CdrFile:
         assert self._csv is not None  # noqa: S101 - a CSV file
         width = len(self._csv.columns)
         self._file.flush()
-        temporary = self.path.with_name(self.path.name + ".columns.tmp")
+        # The file being written (wherever it is: the pull's own target or a partial file).
+        written = Path(self._file.name)
+        temporary = written.with_name(written.name + ".columns.tmp")
         with (
-            self.path.open("r", newline="", encoding="utf-8") as source,
+            written.open("r", newline="", encoding="utf-8") as source,
             temporary.open("w", newline="", encoding="utf-8") as target,
         ):
             reader, writer = csv.reader(source), csv.writer(target, lineterminator="\n")
@@ -230,8 +232,8 @@ class CdrFile:
             target.flush()
             os.fsync(target.fileno())
         self._file.close()
-        temporary.replace(self.path)
-        self._file = self.path.open("r+b")
+        temporary.replace(written)
+        self._file = written.open("r+b")
         self._size = self._file.seek(0, os.SEEK_END)
         self._header_columns = width
 
