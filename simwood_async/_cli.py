@@ -432,6 +432,9 @@ def sandbox_serve(**options: Any) -> None:
 
 # The reports commands live in their own module; importing it registers them on `cli`.
 from simwood_async import _cli_reports  # noqa: E402, F401 - registration by import
+from simwood_async._cli_accounts import pull_accounts_command  # noqa: E402
+
+cdrs.add_command(pull_accounts_command)
 
 
 def main(argv: list[str] | None = None) -> None:
