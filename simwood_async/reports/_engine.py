@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
-from simwood_async._transport import path
 from simwood_async.exceptions import (
     ConfigurationError,
     DecodeError,
@@ -398,7 +397,7 @@ class ReportEngine:
         self.stats.report_requests += 1
         # Report requests are safe to retry: the API de-duplicates them by hash.
         response = await t.request(
-            "POST", path("accounts", t.account, *flight.request.endpoint), data=data, retry=True
+            "POST", flight.request.url_path(t.account), data=data, retry=True
         )
         report_hash = envelope_hash(self._conv, response)
         logger.info("report %s requested: %s", report_hash, flight.request.kind)
