@@ -39,6 +39,7 @@ from simwood_async.numbers._models import (
     ServiceLink,
     SmsConfig,
 )
+from simwood_async.numbers._provision import Provisioned, ProvisioningError, ProvisionStep
 
 __all__ = [
     "LEG_TYPES",
@@ -59,6 +60,9 @@ __all__ = [
     "OfcomInfo",
     "OtherLeg",
     "Plan",
+    "ProvisionStep",
+    "Provisioned",
+    "ProvisioningError",
     "PstnLeg",
     "RegLeg",
     "Ring",

@@ -10,7 +10,7 @@ from simwood_async._operation import operation
 from simwood_async._validate import one_of, plain_id
 from simwood_async.exceptions import InvalidInputError
 from simwood_async.numbers._checks import emergency_fields, number_of, search_pattern, sms_settings
-from simwood_async.numbers._config import RoutingConfig
+from simwood_async.numbers._config import Plan, Ring, RoutingConfig
 from simwood_async.numbers._models import (
     AllocatedNumber,
     AllocatedNumberRow,
@@ -22,6 +22,7 @@ from simwood_async.numbers._models import (
     NumberValidation,
     SmsConfig,
 )
+from simwood_async.numbers._provision import Provisioned, provision
 from simwood_async.reports._request import ReportRequest
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from cattrs import Converter
 
     from simwood_async._transport import ApiResponse, Transport
+    from simwood_async.numbers._config import Leg
     from simwood_async.reports._engine import ReportEngine
 
 __all__ = ["NumbersApi"]
@@ -222,10 +224,12 @@ class NumbersApi(Area):
         Raises:
             InvalidInputError: A configuration the API would reject (before any request).
         """
-        body = self._config_body(config)
-        await self._t.request(
-            "PUT", self._path("allocated", number_of(number), "config"), json=body, retry=True
-        )
+        await self._put_config(number_of(number), self._config_body(config))
+
+    async def _put_config(self, e164: str, body: Any) -> None:
+        # Replacing a configuration is idempotent: safe to retry.
+        url = self._path("allocated", e164, "config")
+        await self._t.request("PUT", url, json=body, retry=True)
 
     @operation("DELETE", f"{_ONE}/config")
     async def delete_config(self, number: Number) -> None:
@@ -332,9 +336,62 @@ class NumbersApi(Area):
             InvalidInputError: A mandatory field missing, a field too long, or a postcode not
                 in the `OUT IN` form (before any request).
         """
-        fields = emergency_fields(address)
-        url = self._path("allocated", number_of(number), "999")
-        await self._t.request("PUT", url, json=fields, retry=False)
+        await self._put_emergency(number_of(number), emergency_fields(address))
+
+    async def _put_emergency(self, e164: str, fields: Mapping[str, str]) -> None:
+        # Chargeable per submission: never retried.
+        url = self._path("allocated", e164, "999")
+        await self._t.request("PUT", url, json=dict(fields), retry=False)
+
+    # --- provisioning ---------------------------------------------------------------------
+
+    @operation("GET", f"{_N}/available/[all|gold|standard]/[1|10|100]")
+    @operation("PUT", _ONE)
+    @operation("PUT", f"{_ONE}/config")
+    @operation("PUT", f"{_ONE}/999")
+    async def provision(
+        self,
+        config: RoutingConfig | Leg | Ring | Plan | Mapping[str, Any] | None,
+        *,
+        emergency: EmergencyAddress | None = None,
+        tier: Tier = "standard",
+        pattern: str | None = None,
+        country_code: Literal[44, 1] = 44,
+        attempts: int = 3,
+    ) -> Provisioned:
+        """Find, allocate, route and (optionally) register 999 details for a new number.
+
+        ```python
+        done = await client.numbers.provision(
+            sip("%e164@pbx.example.com", timeout=20) >> pstn("447700900123"), pattern="20*"
+        )
+        ```
+
+        Every input is checked first. A candidate taken between the search and the allocation
+        is skipped for the next one, up to `attempts`. **Costs money** when the number is gold
+        (`tier="gold"` or `"all"`) and when 999 details are given; nothing chargeable is
+        retried, and nothing is undone after a failure.
+
+        Args:
+            config: Where calls go: a `RoutingConfig`, a leg or plan (`sip(...) >> pstn(...)`),
+                its JSON object, or None to leave the account's default routing.
+            emergency: 999 details to register (chargeable).
+            tier: `standard` (default: no setup fee), `gold` or `all`.
+            pattern: National digits of `country_code` with `*` wildcards.
+            country_code: 44 (UK) or 1 (NANP).
+            attempts: How many candidates to try before giving up (1..10).
+
+        Returns:
+            The allocated number, the search row it came from and every step taken.
+
+        Raises:
+            InvalidInputError: Bad input (before any request).
+            ProvisioningError: A step failed; `steps` and `number` say what was done.
+        """
+        return await provision(
+            self, config=config, emergency=emergency, tier=tier, pattern=pattern,
+            country_code=country_code, attempts=attempts,
+        )  # fmt: skip
 
     # --- information ----------------------------------------------------------------------
 

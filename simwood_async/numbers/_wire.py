@@ -189,4 +189,10 @@ def _leg_to_wire(leg: Any) -> dict[str, Any]:
 def install(conv: Converter) -> None:
     """Register the configuration hooks on `conv` (called by `make_converter`)."""
     conv.register_structure_hook(RoutingConfig, lambda value, _: config_from_wire(value))
+    # Number rows print an unset premium as "" (observed): no amount, not a bad one.
+    decimal = conv.get_structure_hook(Decimal)
+    conv.register_structure_hook_func(
+        lambda t: t == (Decimal | None),
+        lambda value, _: None if value is None or value == "" else decimal(value, Decimal),
+    )
     conv.register_unstructure_hook(RoutingConfig, config_to_wire)

@@ -94,6 +94,8 @@ class AccountState:
             limit_rate_out_hotspot="2/12h",
         )
         self.hung_up: set[str] = set()
+        #: What chargeable operations debited from the balance: (description, amount).
+        self.charges: list[tuple[str, Decimal]] = []
 
     # --- account, invoices, balance --------------------------------------------------
 
@@ -149,6 +151,12 @@ class AccountState:
             total_due={"GBP": due},
             total_overdue={"GBP": overdue} if overdue else None,
         )
+
+    def charge(self, amount: Decimal, description: str) -> None:
+        """Debit the prepay balance for a chargeable operation (e.g. a gold number's fee)."""
+        with self.lock:
+            self.balance -= amount
+            self.charges.append((description, amount))
 
     def balance_row(self) -> Balance:
         """The prepay balance."""
