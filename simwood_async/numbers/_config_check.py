@@ -31,7 +31,8 @@ _SDES: Final = ("optional", "required", "none")
 _OPUS: Final = ("never", "always", "only", "default")
 _ZONES: Final = ("slo", "lon", "ny", "sj")
 _FAX_METHODS: Final = ("http", "mail")
-_RULE_NAME: Final = re.compile(r"[a-z_]+")
+# The text says a-z and "_" only; the docs' own example names a rule `mon__fri_0700__1700`.
+_RULE_NAME: Final = re.compile(r"[a-z0-9_]+")
 _META_KEY_MAX: Final = 40
 
 
@@ -43,7 +44,7 @@ def problems(config: RoutingConfig) -> Iterable[str]:
     for rule_name, entries in rules.items():
         where = f"rules[{rule_name!r}]"
         if not _RULE_NAME.fullmatch(rule_name):
-            yield f"{where}: rule names may only use a-z and '_'"
+            yield f"{where}: rule names may only use a-z, 0-9 and '_'"
         given: object = entries  # built by hand, it may be anything
         if not isinstance(given, (tuple, list)):
             yield f"{where} must be an array of rules"

@@ -13,7 +13,8 @@ __all__ = ["config_errors"]
 
 _SECTIONS: Final = ("rules", "routing", "options", "meta")
 _BOOL_OPTIONS: Final = ("enabled", "block_payphone", "acr", "icr", "beta_in")
-_RULE_NAME: Final = re.compile(r"[a-z_]+")
+# The text says a-z and "_" only; the docs' own example names a rule `mon__fri_0700__1700`.
+_RULE_NAME: Final = re.compile(r"[a-z0-9_]+")
 _RULE_RANGES: Final = {"dow": (1, 7), "day": (1, 31), "month": (1, 12)}
 _LEG_FIELDS: Final = {
     "sip": {"endpoint", "sdes", "opus", "zone"},
