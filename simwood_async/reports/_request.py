@@ -190,12 +190,8 @@ class ReportRequest(Generic[T]):
         """
         from simwood_async.numbers._models import AllocatedNumberRow  # noqa: PLC0415 - cycle
 
-        if count != "all":
-            if isinstance(count, bool) or not isinstance(count, int):
-                raise InvalidInputError(
-                    f"count must be 'all', 10, 100, 1000 or 10000; got {count!r}"
-                )
-            one_of("count", count, ALLOCATED_SIZES)
+        if isinstance(count, bool) or count not in ("all", *ALLOCATED_SIZES):
+            raise InvalidInputError(f"count must be 'all', 10, 100, 1000 or 10000; got {count!r}")
         fields = _pattern(pattern)
         if key is not None:
             given: object = key
