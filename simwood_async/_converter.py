@@ -35,6 +35,7 @@ def _wire_names() -> dict[type[Any], _Aliases]:
     from simwood_async.accounts import _models as acc  # noqa: PLC0415
     from simwood_async.cdrs import _models as cdrs  # noqa: PLC0415
     from simwood_async.numbers import _models as num  # noqa: PLC0415
+    from simwood_async.porting import _models as porting  # noqa: PLC0415
     from simwood_async.rates import _models as rates  # noqa: PLC0415
     from simwood_async.reports import _models as reports  # noqa: PLC0415
     from simwood_async.voice import _models as voice  # noqa: PLC0415
@@ -76,6 +77,7 @@ def _wire_names() -> dict[type[Any], _Aliases]:
         num.NumberBasic: {"sms": ("SMS",)},
         num.AllocatedNumber: {"emergency": ("999",)},
         num.EmergencyAddress: {"valid_from": ("from",), "valid_to": ("to",)},
+        porting.LosingProvider: {"name": ("cpName",)},
     }
 
 

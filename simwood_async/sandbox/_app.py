@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.routing import compile_path
 
 from simwood_async import _json
-from simwood_async.sandbox import _cdr, _numbers, _reports, _routes
+from simwood_async.sandbox import _cdr, _numbers, _porting, _reports, _routes
 from simwood_async.sandbox._faults import REQUEST_FAULTS, parse_fault
 from simwood_async.sandbox._http import (
     Ctx,
@@ -89,6 +89,7 @@ API_ROUTES: Final[list[tuple[str, dict[str, Any]]]] = [
     *_reports.ROUTES,
     *_routes.ROUTES,
     *_numbers.ROUTES,
+    *_porting.ROUTES,
 ]
 _SANDBOX_ROUTES: Final[list[tuple[str, dict[str, Any]]]] = [
     ("/_sandbox/stats", {"GET": _stats, "DELETE": _stats}),
