@@ -385,3 +385,34 @@ async def test_validate_and_lookup(client, router):
     assert await client.numbers.lookup(443301223000) == NumberLookup(
         formatted="+44(0)330 1223000", code="3301", prefix="330122", rh="Simwood eSMS Limited"
     )
+
+
+async def test_identical_number_reports_share_one_flight(vclient, router):
+    """Two concurrent `allocated()` calls share one POST and one download (the engine)."""
+    import anyio  # noqa: PLC0415
+
+    post = router.post(f"{N}/allocated/all").respond(json=ENVELOPE)
+    download = router.get(f"files/{ACCOUNT}/{'a' * 32}").respond(json=[REPORT_ROW])
+    results = []
+
+    async def one(key: str) -> None:
+        """One caller (keys differ only in case: the same canonical request)."""
+        results.append(await vclient.numbers.allocated(key=key))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(one, "Cust-1")
+        tg.start_soon(one, "CUST-1")
+    assert post.call_count == download.call_count == 1
+    assert results[0] is results[1]
+
+
+def test_number_report_requests_name_their_root():
+    """Number reports live under `/v3/numbers/{ACCOUNT}/`; their kind says so."""
+    from simwood_async.reports import ReportRequest  # noqa: PLC0415
+
+    request = ReportRequest.numbers_allocated(100, pattern="20*")
+    assert request.url_path(ACCOUNT) == f"numbers/{ACCOUNT}/allocated/100"
+    assert request.kind == "numbers/allocated/100"
+    classic = ReportRequest.voice_cdr_latest(10)
+    assert classic.url_path(ACCOUNT) == f"accounts/{ACCOUNT}/reports/voice/cdr/latest/10"
+    assert classic.kind == "reports/voice/cdr/latest/10"
