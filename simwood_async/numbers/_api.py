@@ -69,6 +69,11 @@ class NumbersApi(Area):
     async def _get(self, *segments: str | int) -> ApiResponse:
         return await self._t.request("GET", self._path(*segments), retry=True)
 
+    @property
+    def converter(self) -> Converter:
+        """The converter that structures configurations and responses."""
+        return self._conv
+
     def _config_body(self, config: RoutingConfig | Mapping[str, Any]) -> Any:
         if not isinstance(config, RoutingConfig):
             try:
@@ -224,11 +229,9 @@ class NumbersApi(Area):
         Raises:
             InvalidInputError: A configuration the API would reject (before any request).
         """
-        await self._put_config(number_of(number), self._config_body(config))
-
-    async def _put_config(self, e164: str, body: Any) -> None:
+        body = self._config_body(config)
         # Replacing a configuration is idempotent: safe to retry.
-        url = self._path("allocated", e164, "config")
+        url = self._path("allocated", number_of(number), "config")
         await self._t.request("PUT", url, json=body, retry=True)
 
     @operation("DELETE", f"{_ONE}/config")
@@ -336,12 +339,9 @@ class NumbersApi(Area):
             InvalidInputError: A mandatory field missing, a field too long, or a postcode not
                 in the `OUT IN` form (before any request).
         """
-        await self._put_emergency(number_of(number), emergency_fields(address))
-
-    async def _put_emergency(self, e164: str, fields: Mapping[str, str]) -> None:
-        # Chargeable per submission: never retried.
-        url = self._path("allocated", e164, "999")
-        await self._t.request("PUT", url, json=dict(fields), retry=False)
+        fields = emergency_fields(address)
+        url = self._path("allocated", number_of(number), "999")
+        await self._t.request("PUT", url, json=fields, retry=False)  # chargeable: never retried
 
     # --- provisioning ---------------------------------------------------------------------
 

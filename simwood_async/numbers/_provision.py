@@ -18,7 +18,7 @@ from simwood_async.numbers._config import Plan, Ring, RoutingConfig
 from simwood_async.numbers._models import AllocatedNumber, AvailableNumber, EmergencyAddress
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Awaitable, Mapping
 
     from simwood_async.numbers._api import NumbersApi
     from simwood_async.numbers._config import Leg
@@ -87,12 +87,19 @@ def _step(action: str, number: str | None, detail: str, *, ok: bool = False) -> 
     return ProvisionStep(action=action, number=number, ok=ok, detail=detail)
 
 
-def _config(numbers: NumbersApi, config: Any) -> Any:
+def _config(numbers: NumbersApi, config: Any) -> RoutingConfig | None:
+    """The configuration to set, checked now (before any request)."""
     if config is None:
         return None
     if isinstance(config, (Plan, Ring)) or hasattr(config, "type"):
         config = RoutingConfig.to(config)
-    return numbers._config_body(config)  # noqa: SLF001 - the same checks as set_config
+    if isinstance(config, RoutingConfig):
+        return config.check()
+    try:
+        structured: RoutingConfig = numbers.converter.structure(config, RoutingConfig)
+    except (ValueError, TypeError) as err:
+        raise InvalidInputError(f"config: {err}") from err
+    return structured.check()
 
 
 async def provision(
@@ -116,8 +123,9 @@ async def provision(
     if tier not in ("all", "gold", "standard"):
         raise InvalidInputError(f"tier must be one of 'all', 'gold', 'standard'; got {tier!r}")
     search_pattern(pattern, country_code)
-    body = _config(numbers, config)
-    fields = None if emergency is None else emergency_fields(emergency)
+    routing = _config(numbers, config)
+    if emergency is not None:
+        emergency_fields(emergency)
 
     steps: list[ProvisionStep] = []
     found = await numbers.available(
@@ -157,21 +165,23 @@ async def provision(
             number=None,
         )
     e164 = candidate.e164
-    for action, fields_or_body, send in (
-        ("configure", body, numbers._put_config),  # noqa: SLF001
-        ("emergency", fields, numbers._put_emergency),  # noqa: SLF001
-    ):
-        if fields_or_body is None:
-            continue
-        try:
-            await send(e164, fields_or_body)
-        except SimwoodError as err:
-            steps.append(ProvisionStep(action=action, number=e164, ok=False, detail=str(err)))
-            raise ProvisioningError(
-                f"{e164} was allocated but the {action} step failed; it stays allocated "
-                f"(configure or release it): {err}",
-                steps=tuple(steps),
-                number=e164,
-            ) from err
-        steps.append(ProvisionStep(action=action, number=e164, ok=True, detail="done"))
+    if routing is not None:
+        await _then(steps, "configure", e164, numbers.set_config(e164, routing))
+    if emergency is not None:
+        await _then(steps, "emergency", e164, numbers.set_emergency_address(e164, emergency))
     return Provisioned(number=allocated, candidate=candidate, steps=tuple(steps))
+
+
+async def _then(steps: list[ProvisionStep], action: str, e164: str, call: Awaitable[None]) -> None:
+    """Await one step after the allocation; on failure say what was done and stop."""
+    try:
+        await call
+    except SimwoodError as err:
+        steps.append(_step(action, e164, str(err)))
+        raise ProvisioningError(
+            f"{e164} was allocated but the {action} step failed; it stays allocated "
+            f"(configure or release it): {err}",
+            steps=tuple(steps),
+            number=e164,
+        ) from err
+    steps.append(_step(action, e164, "done", ok=True))
