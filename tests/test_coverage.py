@@ -16,6 +16,7 @@ from simwood_async._coverage import (
     render,
     sandbox_route_table,
     sdk_declarations,
+    sdk_methods,
 )
 from simwood_async._operation import declared_operations, operation
 
@@ -23,9 +24,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Operations per area, as the inventory's A.18 table counts them.
 A18 = {
-    "A.1": 2, "A.2": 3, "A.3": 14, "A.4": 3, "A.5": 5, "A.6": 1, "A.7": 9, "A.8": 11,
-    "A.9": 6, "A.10": 12, "A.11": 28, "A.12": 25, "A.13": 7, "A.14": 5,
-}  # fmt: skip
+    "A.1": 2,
+    "A.2": 3,
+    "A.3": 14,
+    "A.4": 3,
+    "A.5": 5,
+    "A.6": 1,
+    "A.7": 9,
+    "A.8": 11,
+    "A.9": 6,
+    "A.10": 12,
+    "A.11": 28,
+    "A.12": 25,
+    "A.13": 7,
+    "A.14": 5,
+}
 
 
 def test_the_documented_list_has_the_131_operations_of_the_inventory():
@@ -88,15 +101,21 @@ def test_stacked_declarations_keep_their_written_order():
 @pytest.mark.parametrize(
     ("op", "sample"),
     [
-        (Operation(area="x", method="GET", path="/v3/numbers/{ACCOUNT}/allocated/{NUMBER}"),
-         "/v3/numbers/930000/allocated/447700900123"),
-        (Operation(area="x", method="GET", path="/v3/x/{ACCOUNT}/available/[all|gold]/[1|10]"),
-         "/v3/x/930000/available/all/1"),
-        (Operation(area="x", method="GET", path="/v3/a/{ACCOUNT}/summary[/in|/out]/{KEY}"),
-         "/v3/a/930000/summary/in/sample1"),
+        (
+            Operation(area="x", method="GET", path="/v3/numbers/{ACCOUNT}/allocated/{NUMBER}"),
+            "/v3/numbers/930000/allocated/447700900123",
+        ),
+        (
+            Operation(area="x", method="GET", path="/v3/x/{ACCOUNT}/available/[all|gold]/[1|10]"),
+            "/v3/x/930000/available/all/1",
+        ),
+        (
+            Operation(area="x", method="GET", path="/v3/a/{ACCOUNT}/summary[/in|/out]/{KEY}"),
+            "/v3/a/930000/summary/in/sample1",
+        ),
     ],
     ids=["placeholders", "enumerations", "optional-segment"],
-)  # fmt: skip
+)
 def test_sample_paths(op, sample):
     """A sample request takes the first enumerated value and a sample for each parameter."""
     assert op.sample_path() == sample
@@ -119,3 +138,53 @@ def test_the_route_table_is_the_apps():
     templates = [template for _, template, _ in sandbox_route_table()]
     assert templates[:2] == ["/v3/voice/{account}/cdr", "/v3/voice/{account}/cdr/{date}"]
     assert "/v3/files/{account}/{hash}" in templates
+
+
+#: Public methods that issue no fixed operation, and why.
+GENERIC = {"client.reports.submit": "requests whichever report it is given"}
+
+
+def test_every_public_area_method_declares_its_operations():
+    """A public method without `@operation` would be invisible to the table: none is."""
+    undeclared = [name for name, ops in sdk_methods().items() if not ops and name not in GENERIC]
+    assert undeclared == []
+    assert all(not sdk_methods()[name] for name in GENERIC)
+
+
+def test_an_undocumented_declaration_is_reported():
+    """A declaration of an operation outside the documented list is flagged, not tabled."""
+    claims = {**sdk_declarations(), ("GET", "/v3/numbers/{ACCOUNT}/imaginary"): ["client.x.y"]}
+    result = coverage(declarations=claims)
+    assert result.unknown_declarations == {
+        ("GET", "/v3/numbers/{ACCOUNT}/imaginary"): ["client.x.y"]
+    }
+
+
+def test_a_missing_sdk_method_or_route_in_a_covered_area_is_reported():
+    """Dropping one SDK declaration and one sandbox route makes `missing()` name both."""
+    claims = dict(sdk_declarations())
+    del claims[("GET", "/v3/numbers/{ACCOUNT}/ranges")]
+    table = [r for r in sandbox_route_table() if r[1] != "/v3/porting/{account}/lcps"]
+    assert coverage(declarations=claims, table=table).missing() == [
+        "GET /v3/numbers/{ACCOUNT}/ranges: no SDK method",
+        "GET /v3/porting/{ACCOUNT}/lcps: no sandbox route",
+    ]
+
+
+def test_a_route_serving_nothing_documented_is_reported():
+    """An extra sandbox route matching no documented operation or alias is flagged."""
+    extra = (
+        re.compile(r"^/v3/numbers/[^/]+/imaginary$"),
+        "/v3/numbers/{account}/imaginary",
+        frozenset({"GET"}),
+    )
+    assert coverage(table=[*sandbox_route_table(), extra]).unknown_routes == (
+        "/v3/numbers/{account}/imaginary",
+    )
+
+
+def test_a_stale_table_is_detected():
+    """Rendering differs as soon as one row changes (the committed table would be stale)."""
+    claims = dict(sdk_declarations())
+    del claims[("GET", "/v3/numbers/{ACCOUNT}/ranges")]
+    assert render(coverage(declarations=claims)) != render(coverage())

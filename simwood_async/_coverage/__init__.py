@@ -33,6 +33,7 @@ __all__ = [
     "render",
     "sandbox_route_table",
     "sdk_declarations",
+    "sdk_methods",
 ]
 
 _ANY: Final = ("GET", "POST", "PUT", "DELETE")
@@ -102,11 +103,11 @@ def load_documented() -> Documented:
     )
 
 
-def sdk_declarations() -> dict[tuple[str, str], list[str]]:
-    """`(method, path)` -> the public SDK methods declaring it, e.g. `client.numbers.allocate`."""
+def sdk_methods() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Every public method of the client's areas (`client.numbers.allocate`) -> declarations."""
     from simwood_async._client import SimwoodClient  # noqa: PLC0415 - the client imports areas
 
-    found: dict[tuple[str, str], list[str]] = {}
+    found: dict[str, tuple[tuple[str, str], ...]] = {}
     for name, member in sorted(vars(SimwoodClient).items()):
         getter = (
             member.func
@@ -126,8 +127,16 @@ def sdk_declarations() -> dict[tuple[str, str], list[str]]:
         for method_name, func in sorted(inspect.getmembers(area, inspect.isfunction)):
             if method_name.startswith("_"):
                 continue
-            for declared in declared_operations(func):
-                found.setdefault(declared, []).append(f"client.{name}.{method_name}")
+            found[f"client.{name}.{method_name}"] = declared_operations(func)
+    return found
+
+
+def sdk_declarations() -> dict[tuple[str, str], list[str]]:
+    """`(method, path)` -> the public SDK methods declaring it, e.g. `client.numbers.allocate`."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for method, declared in sdk_methods().items():
+        for key in declared:
+            found.setdefault(key, []).append(method)
     return found
 
 
@@ -201,11 +210,20 @@ class Coverage:
         return out
 
 
-def coverage() -> Coverage:
-    """Match the documented list against the SDK's declarations and the sandbox's routes."""
+def coverage(
+    *,
+    declarations: dict[tuple[str, str], list[str]] | None = None,
+    table: list[tuple[re.Pattern[str], str, frozenset[str]]] | None = None,
+) -> Coverage:
+    """Match the documented list against the SDK's declarations and the sandbox's routes.
+
+    Args:
+        declarations: Instead of the SDK's (tests pass their own).
+        table: Instead of the sandbox's route table (tests pass their own).
+    """
     documented = load_documented()
-    declarations = sdk_declarations()
-    table = sandbox_route_table()
+    declarations = sdk_declarations() if declarations is None else declarations
+    table = sandbox_route_table() if table is None else table
     rows = tuple(
         Row(
             operation=op,

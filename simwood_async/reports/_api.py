@@ -208,6 +208,7 @@ class ReportsApi(Area):
             transport=self._t,
         )
 
+    @operation("GET", "/v3/files/{ACCOUNT}/{HASH}")
     async def wait(
         self, ticket: ReportTicket[T], *, deadline: float | None = None
     ) -> tuple[T, ...]:
