@@ -127,9 +127,8 @@ async def balance_locked(core: SandboxCore, ctx: Ctx) -> Response:
 
 async def movements(core: SandboxCore, ctx: Ctx) -> Response:
     """GET prepay/{prepayments|transfers}/{all|latest/1|latest/10}."""
-    kind, which = ctx.params["kind"], ctx.params["which"]
-    if kind not in ("prepayments", "transfers"):
-        return error(404, "Not found", pretty=ctx.pretty)
+    which = ctx.params["which"]
+    kind = "prepayments" if ctx.route.endswith("/prepayments/{which:path}") else "transfers"
     rows = core.account_state.movements(kind, core.today())
     if which == "all":
         return reply(ctx, rows)
@@ -240,7 +239,8 @@ ROUTES: Final[list[tuple[str, dict[str, Any]]]] = [
     (f"{_A}/prepay/balance", {"GET": balance}),
     (f"{_A}/prepay/balance/alert", {"GET": balance_alert, "PUT": balance_alert}),
     (f"{_A}/prepay/balance/locked", dict.fromkeys(("GET", "PUT", "DELETE"), balance_locked)),
-    (f"{_A}/prepay/{{kind}}/{{which:path}}", {"GET": movements}),
+    (f"{_A}/prepay/prepayments/{{which:path}}", {"GET": movements}),
+    (f"{_A}/prepay/transfers/{{which:path}}", {"GET": movements}),
     (f"{_A}/rates/tariffs", {"GET": tariffs}),
     (f"{_A}/rates/csv/{{name}}", {"GET": ratecard}),
     (f"{_A}/rate/{{number}}", {"GET": rate, "POST": rate}),
