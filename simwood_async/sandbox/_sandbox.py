@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from contextlib import asynccontextmanager
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
@@ -22,7 +23,7 @@ from simwood_async.sandbox._state import CallbackRecord
 from simwood_async.sandbox._virtual import VirtualTime, wire_client_options
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
     from types import TracebackType
 
     from typing_extensions import Self
@@ -71,6 +72,9 @@ class Sandbox:
             `httpx.ASGITransport(receiver_app)`; default real HTTP.
         sleep: How the latency and slow-body faults wait (real seconds); inject a
             recorder to test them without waiting.
+        wire_forms: For operations with more than one wire form, which one to answer in,
+            e.g. `{"prepay/balance": "array"}`; the rest keep their documented default.
+            The operations and their forms (default first) are `WIRE_FORMS`.
 
     .. versionadded:: 0.1.0
     """
@@ -90,6 +94,7 @@ class Sandbox:
         live_calls_per_minute: float = 0.0,
         callback_transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
+        wire_forms: Mapping[str, str] | None = None,
     ) -> None:
         if not account.isalnum():
             raise ValueError(f"account must be alphanumeric, got {account!r}")
@@ -109,6 +114,7 @@ class Sandbox:
             live_calls_per_minute=live_calls_per_minute,
             sleep=sleep,
             cdr_cache_bytes=cdr_cache_bytes,
+            wire_forms=wire_forms,
         )
         self._app = SandboxApp(self._core)
         self._callback_transport = callback_transport
@@ -143,6 +149,14 @@ class Sandbox:
     def password(self) -> str:
         """The API password the sandbox accepts (never shown in a repr)."""
         return self._core.password
+
+    @property
+    def wire_forms(self) -> Mapping[str, str]:
+        """The wire form of each operation that has several (see `WIRE_FORMS`).
+
+        .. versionadded:: 0.1.0
+        """
+        return MappingProxyType(self._core.wire_forms)
 
     @property
     def seed(self) -> int:
