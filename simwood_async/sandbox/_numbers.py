@@ -32,6 +32,7 @@ __all__ = ["ROUTES"]
 _PATTERN: Final = re.compile(r"[0-9*]{1,20}")
 _ALLOCATED_SIZES: Final = ("10", "100", "1000", "10000")
 _CONSECUTIVE_SIZES: Final = tuple(str(n) for n in range(10, 101, 10))
+_FIRST_CALL_AFTER: Final = 3600.0
 
 
 def _amount(value: Any) -> int | float:
@@ -235,10 +236,13 @@ async def last_call(core: SandboxCore, ctx: Ctx) -> Response:
     if isinstance(found, Response):
         return found
     e164 = found[0]
-    if core.numbers.allocated_at.get(e164, 0.0) > core.started_at:
-        return ok(ctx, [])  # allocated in this session: no call yet
+    # Calls start to arrive an hour after allocation (numbers held from the start had some).
+    held = core.now() - core.numbers.allocated_at.get(e164, 0.0)
+    if held < _FIRST_CALL_AFTER:
+        return ok(ctx, [])
     h = core.numbers.digest(e164)
-    when = dt.datetime.fromtimestamp(int(core.now()) - 600 - h % 86400, UK)
+    window = int(min(held, 86400.0)) - 60
+    when = dt.datetime.fromtimestamp(int(core.now()) - 60 - h % window, UK)
     billsec = h % 300
     return ok(ctx, {"calldate": when.strftime("%Y-%m-%d %H:%M:%S"),
                      "cli": f"0{7700900000 + h % 1000}", "disposition": "NORMAL_CLEARING",

@@ -27,7 +27,7 @@ _POOLS: Final = (
     ("44", "2079460", "Geographic - London", "geo", 100, 1, False),
     ("44", "1632960", "Geographic - Fictional", "geo", 100, 7, False),
     ("44", "3069990", "Non-Geographic - 03", "uan", 100, 9, False),
-    ("44", "7700900", "Mobile - OTT", "mobile", 100, 1, True),
+    ("44", "770090", "Mobile - OTT", "mobile", 1000, 1, True),
     ("1", "2125550", "NANP - New York", "nanp", 100, 10, False),
 )
 _GOLD_FEES: Final = (Decimal("2.5000"), Decimal("5.0000"), Decimal("25.0000"))
@@ -69,7 +69,7 @@ class NumberInventory:
         self.emergency: dict[str, dict[str, str]] = {}
         for cc, prefix, description, band, count, every, sms in _POOLS:
             for n in range(count):
-                national = f"{prefix}{n:03d}"
+                national = f"{prefix}{n:0{10 - len(prefix)}d}"
                 h = self.digest(national)
                 gold = (n % every == 0) if every > 1 else True
                 self.available[cc + national] = AvailableEntry(
@@ -82,8 +82,9 @@ class NumberInventory:
                     description=description,
                     chargeband=band,
                 )
-        # The account starts with a few numbers, which have had calls.
-        for e164 in sorted(self.available)[1:120:24]:
+        # The account starts with one number of each UK pool, which have had calls.
+        held = [cc + f"{prefix}{5:0{10 - len(prefix)}d}" for cc, prefix, *_ in _POOLS if cc == "44"]
+        for e164 in held:
             self.allocated[e164] = self.available.pop(e164)
             self.allocated_at[e164] = 0.0
 
