@@ -78,6 +78,26 @@ def _wire_names() -> dict[type[Any], _Aliases]:
         num.AllocatedNumber: {"emergency": ("999",)},
         num.EmergencyAddress: {"valid_from": ("from",), "valid_to": ("to",)},
         porting.LosingProvider: {"name": ("cpName",)},
+        # Numbers and porting models keep what they do not name, too.
+        **{
+            model: {}
+            for model in (
+                num.NumberRange,
+                num.ServiceLink,
+                num.LastCall,
+                num.SmsConfig,
+                num.FormattedNumber,
+                num.OfcomInfo,
+                num.NumberValidation,
+                num.NumberLookup,
+                porting.GnpCustomer,
+                porting.GnpNumber,
+                porting.GnpOrderSummary,
+                porting.PortEvent,
+                porting.GnpOrderDetail,
+                porting.MnpPort,
+            )
+        },
         # Models with an `extra` field keep the keys they do not name (see `_register_aliases`).
         acc.AccountType: {},
         voice.VoiceLimits: {},

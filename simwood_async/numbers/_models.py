@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -38,6 +40,7 @@ class NumberRange:
     sabc: str | None = None
     description: str | None = None
     chargeband: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -59,6 +62,7 @@ class AvailableNumber:
     block: str | None = None
     bill_class: str | None = None
     sms: bool | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
     @property
     def e164(self) -> str:
@@ -79,6 +83,7 @@ class AllocatedNumberRow:
     block: str | None = None
     type: str | None = None
     sms: bool | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
     @property
     def e164(self) -> str:
@@ -101,6 +106,7 @@ class NumberBasic:
     sms: bool | None = None
     recommended_gold_premium: Decimal | None = None
     wholesale_gold_premium: Decimal | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
     @property
     def e164(self) -> str:
@@ -118,6 +124,7 @@ class ServiceLink:
     link: str | None = None
     app: str | None = None
     appdata: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -135,6 +142,7 @@ class AllocatedNumber:
     fax: ServiceLink | None = None
     sms: ServiceLink | None = None
     emergency: ServiceLink | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -149,6 +157,7 @@ class LastCall:
     disposition: str | None = None
     billsec: int | None = None
     duration: int | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -165,6 +174,7 @@ class SmsConfig:
 
     mode: str
     endpoint: str
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -196,6 +206,7 @@ class EmergencyAddress:
     status: str | None = None
     valid_from: str | None = None
     valid_to: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -208,6 +219,7 @@ class FormattedNumber:
     e164: str | None = None
     national: str | None = None
     international: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -222,6 +234,7 @@ class OfcomInfo:
     rh: str | None = None
     date: dt.date | None = None
     valid_cli: bool | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -242,6 +255,7 @@ class NumberValidation:
     timezones: tuple[str, ...] = ()
     formatted: FormattedNumber | None = None
     ofcom: OfcomInfo | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -255,3 +269,4 @@ class NumberLookup:
     code: str | None = None
     prefix: str | None = None
     rh: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)

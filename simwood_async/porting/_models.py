@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import attrs
 
@@ -49,6 +50,7 @@ class GnpCustomer:
     bussuffix: str | None = None
     loa_initial: str | None = None
     loa_surname: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -67,6 +69,7 @@ class GnpNumber:
     number: str
     type: NumberType
     action: NumberAction = "port"
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -141,6 +144,7 @@ class GnpOrderSummary:
     crd: dt.date | None = None
     status_code: str | None = None
     status: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -154,6 +158,7 @@ class PortEvent:
     status_code: str
     status: str | None = None
     info: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -177,6 +182,7 @@ class GnpOrderDetail:
     customer: GnpCustomer | None = None
     numbers: tuple[GnpNumber, ...] = ()
     events: tuple[PortEvent, ...] = ()
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -188,6 +194,7 @@ class LosingProvider:
 
     name: str
     cupid: str
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -205,3 +212,4 @@ class MnpPort:
     date_updated: dt.date | None = None
     status_code: str | None = None
     status: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)

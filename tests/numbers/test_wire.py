@@ -416,3 +416,21 @@ def test_number_report_requests_name_their_root():
     classic = ReportRequest.voice_cdr_latest(10)
     assert classic.url_path(ACCOUNT) == f"accounts/{ACCOUNT}/reports/voice/cdr/latest/10"
     assert classic.kind == "reports/voice/cdr/latest/10"
+
+
+async def test_unmodelled_keys_are_kept_even_strictly(client, router):
+    """A key the docs do not show (a newer API) lands in `extra`, never an error, never lost."""
+    body = example("GET", f"{DOCS}/validate/{{NUMBER}}")
+    body = {
+        **body,
+        "data": {
+            **body["data"],
+            "ported": True,
+            "ofcom": {**body["data"]["ofcom"], "block": "330122"},
+        },
+    }
+    router.get(f"{N}/validate/443301223000").respond(json=body)
+    checked = await client.numbers.validate("443301223000")
+    assert checked.extra == {"ported": True}
+    assert checked.ofcom is not None
+    assert checked.ofcom.extra == {"block": "330122"}

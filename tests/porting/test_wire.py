@@ -168,3 +168,12 @@ async def test_mnp_submission_is_never_retried(client, router):
     with pytest.raises(BadRequestError):
         await client.porting.submit_mnp("447700900123", "ABC123456", contact_email="a@b.co")
     assert route.call_count == 1
+
+
+async def test_unmodelled_port_keys_are_kept(client, router):
+    """An MNP port's unknown key is kept in `extra` (strict decoding)."""
+    body = example("GET", f"{DOCS}/mnp/{{PAC}}")
+    router.get(f"{P}/mnp/ABC1234567").respond(
+        json={**body, "data": {**body["data"], "network": "EE"}}
+    )
+    assert (await client.porting.mnp_port("ABC1234567")).extra == {"network": "EE"}
