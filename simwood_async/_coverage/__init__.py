@@ -6,6 +6,22 @@ of the areas that `SimwoodClient` exposes; the sandbox side from its route table
 a sample request of each operation exactly as the sandbox app does (first matching template,
 then the method). `python -m simwood_async._coverage` writes `docs/coverage.md`;
 `tests/test_coverage.py` checks it and the covered areas.
+
+Adding an area (the pattern of `numbers/` and `porting/`):
+
+1. SDK: `<area>/_api.py` + `_models.py`; the client exposes it as a `cached_property`; every
+   public method carries `@operation(METHOD, PATH)` for each documented operation it issues,
+   spelt as in `operations.json` (a method without one fails the coverage test).
+2. Sandbox: `sandbox/_<area>.py` with its own state and a `ROUTES` list, added to
+   `sandbox._app.API_ROUTES` (and the state to `SandboxCore`); answers built from the
+   documented examples, never through the SDK's converter.
+3. Data: add the area to `covered` in `operations.json` (listing, with a reason, any operation
+   knowingly left out), then run `python -m simwood_async._coverage`.
+4. Tests, on asyncio and trio: a respx test of each exact request and of decoding its
+   documented example; a sandbox round trip through the public method; a bad-input test (typed
+   error, no request). `tests/sandbox/test_conformance.py` then compares the new routes with
+   their examples (add `PLACEHOLDERS` / `BODIES` / `SETUP` entries it asks for), and
+   `tests/test_documented_examples.py` wants a `READERS` entry per documented example.
 """
 
 from __future__ import annotations
