@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import hashlib
 import re
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
@@ -70,7 +71,7 @@ async def ranges(core: SandboxCore, ctx: Ctx) -> Response:
             continue
         prefix = entry.number[:6]
         seen.setdefault(prefix, {
-            "id": f"{core.numbers.digest(prefix):040x}"[-40:],
+            "id": hashlib.sha1(f"{core.seed}:{prefix}".encode(), usedforsecurity=False).hexdigest(),
             "prefix": prefix,
             "sabc": prefix[:4],
             "description": entry.description,

@@ -36,7 +36,7 @@ def sandbox() -> Sandbox:
 
 
 @pytest.fixture
-async def api(sandbox: Sandbox) -> Any:
+async def local(sandbox: Sandbox) -> Any:
     """A strict, non-retrying client wired to `sandbox` in-process (reports in virtual time)."""
     async with sandbox.client(strict=True, retry=RetryPolicy(attempts=1)) as client:
         yield client

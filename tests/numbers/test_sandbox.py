@@ -30,112 +30,112 @@ ADDRESS = EmergencyAddress(
 )
 
 
-async def _balance(api: Any) -> Decimal:
+async def _balance(local: Any) -> Decimal:
     """The prepay balance, read through the API."""
-    return (await api.accounts.prepay_balance()).balance
+    return (await local.accounts.prepay_balance()).balance
 
 
-async def test_allocation_moves_a_number_between_pools_and_charges_gold(api):
+async def test_allocation_moves_a_number_between_pools_and_charges_gold(local):
     """Allocating a gold number: gone from `available`, in `get` and the report, fee debited."""
-    before = await _balance(api)
-    candidate = (await api.numbers.available("gold", 1, pattern="20*"))[0]
+    before = await _balance(local)
+    candidate = (await local.numbers.available("gold", 1, pattern="20*"))[0]
     assert candidate.wholesale_gold_premium > 0
-    await api.numbers.allocate(candidate)
-    assert (await api.numbers.get(candidate)).basic.number == candidate.number
-    assert candidate not in await api.numbers.available("gold", 100, pattern="20*")
-    assert candidate.e164 in {row.e164 for row in await api.numbers.allocated()}
-    assert await _balance(api) == before - candidate.wholesale_gold_premium
+    await local.numbers.allocate(candidate)
+    assert (await local.numbers.get(candidate)).basic.number == candidate.number
+    assert candidate not in await local.numbers.available("gold", 100, pattern="20*")
+    assert candidate.e164 in {row.e164 for row in await local.numbers.allocated()}
+    assert await _balance(local) == before - candidate.wholesale_gold_premium
     with pytest.raises(NotFoundError):
-        await api.numbers.allocate(candidate)  # no longer available
+        await local.numbers.allocate(candidate)  # no longer available
 
 
-async def test_standard_numbers_are_free_and_release_is_final(api):
+async def test_standard_numbers_are_free_and_release_is_final(local):
     """A standard number costs nothing; once released it is neither ours nor listed."""
-    before = await _balance(api)
-    candidate = (await api.numbers.available("standard", 1))[0]
+    before = await _balance(local)
+    candidate = (await local.numbers.available("standard", 1))[0]
     assert candidate.wholesale_gold_premium == 0
-    await api.numbers.allocate(candidate)
-    assert await _balance(api) == before
-    await api.numbers.release(candidate)
+    await local.numbers.allocate(candidate)
+    assert await _balance(local) == before
+    await local.numbers.release(candidate)
     with pytest.raises(NotFoundError):
-        await api.numbers.get(candidate)
-    assert candidate.e164 not in {row.e164 for row in await api.numbers.allocated()}
+        await local.numbers.get(candidate)
+    assert candidate.e164 not in {row.e164 for row in await local.numbers.allocated()}
 
 
-async def test_available_is_cheapest_first_and_country_aware(api):
+async def test_available_is_cheapest_first_and_country_aware(local):
     """Search results are sorted by fee, and `country_code=1` searches NANP numbers."""
-    found = await api.numbers.available("all", 100)
+    found = await local.numbers.available("all", 100)
     fees = [n.wholesale_gold_premium for n in found]
     assert fees == sorted(fees)
-    nanp = await api.numbers.available("all", 10, pattern="212*", country_code=1)
+    nanp = await local.numbers.available("all", 10, pattern="212*", country_code=1)
     assert nanp
     assert all(n.country_code == "1" and n.number.startswith("212") for n in nanp)
-    assert await api.numbers.available("all", 10, pattern="212*") == ()  # not UK 0121 2...
+    assert await local.numbers.available("all", 10, pattern="212*") == ()  # not UK 0121 2...
 
 
-async def test_ranges_list_the_uk_prefixes(api):
+async def test_ranges_list_the_uk_prefixes(local):
     """`ranges` lists UK prefixes only, with descriptions."""
-    ranges = await api.numbers.ranges()
+    ranges = await local.numbers.ranges()
     assert {r.prefix for r in ranges} >= {"207946", "113496"}
     assert all(not r.prefix.startswith("212") for r in ranges)
 
 
-async def test_consecutive_block_changes_when_a_number_is_taken(api):
+async def test_consecutive_block_changes_when_a_number_is_taken(local):
     """A consecutive block is consecutive; allocating its first number moves the next block."""
-    block = await api.numbers.consecutive(10, pattern="1134*")
+    block = await local.numbers.consecutive(10, pattern="1134*")
     assert [int(n.number) - int(block[0].number) for n in block] == list(range(10))
-    await api.numbers.allocate(block[0])
-    after = await api.numbers.consecutive(10, pattern="1134*")
+    await local.numbers.allocate(block[0])
+    after = await local.numbers.consecutive(10, pattern="1134*")
     assert block[0] not in after
 
 
-async def test_allocated_report_filters_by_key_and_own_config(api):
+async def test_allocated_report_filters_by_key_and_own_config(local):
     """`key` (case-insensitive) and `filter_config` select by the numbers' configs."""
-    first, second = (await api.numbers.available("standard", 10))[:2]
+    first, second = (await local.numbers.available("standard", 10))[:2]
     for n in (first, second):
-        await api.numbers.allocate(n)
+        await local.numbers.allocate(n)
     config = RoutingConfig.to(busy(), meta={"key": "Cust-42", "note": "x"})
-    await api.numbers.set_config(first, config)
-    keyed = await api.numbers.allocated(key="CUST-42")
+    await local.numbers.set_config(first, config)
+    keyed = await local.numbers.allocated(key="CUST-42")
     assert [row.e164 for row in keyed] == [first.e164]
-    configured = await api.numbers.allocated(filter_config=True)
+    configured = await local.numbers.allocated(filter_config=True)
     assert first.e164 in {r.e164 for r in configured}
     assert second.e164 not in {r.e164 for r in configured}
-    assert len(await api.numbers.allocated(10)) <= 10
+    assert len(await local.numbers.allocated(10)) <= 10
 
 
-async def test_last_call(api):
+async def test_last_call(local):
     """A number held before the session had calls; a new one has none yet."""
-    held = (await api.numbers.allocated())[0]
-    call = await api.numbers.last_call(held)
+    held = (await local.numbers.allocated())[0]
+    call = await local.numbers.last_call(held)
     assert call is not None
     assert call.duration == call.billsec + 4
-    fresh = (await api.numbers.available("standard", 1))[0]
-    await api.numbers.allocate(fresh)
-    assert await api.numbers.last_call(fresh) is None
+    fresh = (await local.numbers.available("standard", 1))[0]
+    await local.numbers.allocate(fresh)
+    assert await local.numbers.last_call(fresh) is None
 
 
-async def test_number_config_round_trip(api):
+async def test_number_config_round_trip(local):
     """A config set is read back equal; deleting it leaves none; a new one replaces it."""
-    number = (await api.numbers.allocated())[0]
+    number = (await local.numbers.allocated())[0]
     config = RoutingConfig.to(
         sip("%e164@pbx.example.com", timeout=20) >> pstn("447700900123"),
         options=ConfigOptions(enabled=True, acr=False),
     ).when("weekend", Rule(dow=(6, 7)), reg("930000-ALICE") | busy(delay=30))
-    await api.numbers.set_config(number, config)
-    assert await api.numbers.config(number) == config
-    assert (await api.numbers.get(number)).voice.appdata == "Advanced Routing"
-    await api.numbers.delete_config(number)
-    assert await api.numbers.config(number) is None
+    await local.numbers.set_config(number, config)
+    assert await local.numbers.config(number) == config
+    assert (await local.numbers.get(number)).voice.appdata == "Advanced Routing"
+    await local.numbers.delete_config(number)
+    assert await local.numbers.config(number) is None
 
 
-async def test_default_config_round_trip(api):
+async def test_default_config_round_trip(local):
     """The account default config: set, read back, delete."""
     config = RoutingConfig.to(sip("pbx@sip.example.com"))
-    await api.numbers.set_default_config(config)
-    assert await api.numbers.default_config() == config
-    await api.numbers.delete_default_config()
-    assert await api.numbers.default_config() is None
+    await local.numbers.set_default_config(config)
+    assert await local.numbers.default_config() == config
+    await local.numbers.delete_default_config()
+    assert await local.numbers.default_config() is None
 
 
 @pytest.fixture
@@ -186,58 +186,58 @@ async def raw(sandbox: Any) -> Any:
     ],
     ids=["leg-type", "fax-beside", "rule-not-array", "option", "no-routing", "orphan", "section"],
 )
-async def test_sandbox_rejects_a_bad_config_whole(api, raw, config, error):
+async def test_sandbox_rejects_a_bad_config_whole(local, raw, config, error):
     """The sandbox judges raw JSON as the API does: 400, the docs' wording, old config kept."""
-    number = (await api.numbers.allocated())[0]
+    number = (await local.numbers.allocated())[0]
     kept = RoutingConfig.to(busy())
-    await api.numbers.set_config(number, kept)
+    await local.numbers.set_config(number, kept)
     response = await raw.put(f"allocated/{number.e164}/config", json=config)
     assert response.status_code == 400
     assert response.json()["success"] is False
     assert error in response.json()["errors"]
-    assert await api.numbers.config(number) == kept
+    assert await local.numbers.config(number) == kept
 
 
-async def test_config_in_the_payload_form_variable(api, raw):
+async def test_config_in_the_payload_form_variable(local, raw):
     """A config sent as the form variable `payload` is accepted like a JSON body."""
-    number = (await api.numbers.allocated())[0]
+    number = (await local.numbers.allocated())[0]
     wire = {"routing": {"default": [[{"type": "pstn", "number": "447700900123"}]]}}
     response = await raw.put(f"allocated/{number.e164}/config", data={"payload": json.dumps(wire)})
     assert response.json() == {"success": True}
-    assert api.converter.unstructure(await api.numbers.config(number)) == wire
+    assert local.converter.unstructure(await local.numbers.config(number)) == wire
 
 
-async def test_trunk_association_round_trip(api):
+async def test_trunk_association_round_trip(local):
     """Without an association the default trunk shows; set, read, remove."""
-    number = (await api.numbers.allocated())[0]
-    assert await api.numbers.trunk(number) == "930000-L001"
-    assert await api.numbers.set_trunk(number, "930000-ACME") == "930000-ACME"
-    assert await api.numbers.trunk(number) == "930000-ACME"
-    await api.numbers.remove_trunk(number)
-    assert await api.numbers.trunk(number) == "930000-L001"
+    number = (await local.numbers.allocated())[0]
+    assert await local.numbers.trunk(number) == "930000-L001"
+    assert await local.numbers.set_trunk(number, "930000-ACME") == "930000-ACME"
+    assert await local.numbers.trunk(number) == "930000-ACME"
+    await local.numbers.remove_trunk(number)
+    assert await local.numbers.trunk(number) == "930000-L001"
 
 
-async def test_sms_config_round_trip_on_a_mobile_number(api):
+async def test_sms_config_round_trip_on_a_mobile_number(local):
     """SMS delivery on a mobile number: set, read, delete; a geographic number is refused."""
-    mobile = (await api.numbers.available("all", 1, pattern="7700*"))[0]
-    await api.numbers.allocate(mobile)
-    await api.numbers.set_sms_config(mobile, "https://sms.example.com/in")
-    assert await api.numbers.sms_config(mobile) == SmsConfig(
+    mobile = (await local.numbers.available("all", 1, pattern="7700*"))[0]
+    await local.numbers.allocate(mobile)
+    await local.numbers.set_sms_config(mobile, "https://sms.example.com/in")
+    assert await local.numbers.sms_config(mobile) == SmsConfig(
         mode="http_json", endpoint="https://sms.example.com/in"
     )
-    await api.numbers.delete_sms_config(mobile)
-    assert await api.numbers.sms_config(mobile) is None
-    geographic = (await api.numbers.allocated())[0]
+    await local.numbers.delete_sms_config(mobile)
+    assert await local.numbers.sms_config(mobile) is None
+    geographic = (await local.numbers.allocated())[0]
     with pytest.raises(BadRequestError, match="Only mobile or OTT numbers"):
-        await api.numbers.set_sms_config(geographic, "https://sms.example.com/in")
+        await local.numbers.set_sms_config(geographic, "https://sms.example.com/in")
 
 
-async def test_emergency_address_round_trip(api, raw):
+async def test_emergency_address_round_trip(local, raw):
     """999 details are stored and read back; the sandbox refuses an over-long field too."""
-    number = (await api.numbers.allocated())[0]
-    assert await api.numbers.emergency_address(number) is None
-    await api.numbers.set_emergency_address(number, ADDRESS)
-    stored = await api.numbers.emergency_address(number)
+    number = (await local.numbers.allocated())[0]
+    assert await local.numbers.emergency_address(number) is None
+    await local.numbers.set_emergency_address(number, ADDRESS)
+    stored = await local.numbers.emergency_address(number)
     assert stored is not None
     assert (stored.name, stored.postcode, stored.locality) == ("Doe", "LS11 5DF", "Leeds")
     fields = {
@@ -255,16 +255,16 @@ async def test_emergency_address_round_trip(api, raw):
     ]
 
 
-async def test_validate_and_lookup(api):
+async def test_validate_and_lookup(local):
     """`validate` classifies a number; `lookup` names its range holder."""
-    checked = await api.numbers.validate("447700900123")
+    checked = await local.numbers.validate("447700900123")
     assert (checked.valid, checked.type, checked.formatted.e164) == (
         True,
         "mobile",
         "+447700900123",
     )
-    assert (await api.numbers.validate("4412345678")).valid is False
-    assert (await api.numbers.lookup("443301223000")).prefix == "330122"
+    assert (await local.numbers.validate("4412345678")).valid is False
+    assert (await local.numbers.lookup("443301223000")).prefix == "330122"
 
 
 def _shape(value: Any) -> Any:
@@ -290,15 +290,15 @@ DOCUMENTED = [
     DOCUMENTED,
     ids=[f"{e['method']}-{e['path'].split('{ACCOUNT}/')[1]}" for e in DOCUMENTED],
 )
-async def test_sandbox_answers_take_the_documented_shape(api, raw, entry):
+async def test_sandbox_answers_take_the_documented_shape(local, raw, entry):
     """Every numbers route with a documented example answers with its keys and value types."""
-    held = (await api.numbers.allocated())[0].e164
-    mobile = (await api.numbers.available("all", 1, pattern="7700*"))[0]
-    await api.numbers.allocate(mobile)
-    await api.numbers.set_sms_config(mobile, "http://api.example.com/mt", mode="http")
-    await api.numbers.set_config(
+    held = (await local.numbers.allocated())[0].e164
+    mobile = (await local.numbers.available("all", 1, pattern="7700*"))[0]
+    await local.numbers.allocate(mobile)
+    await local.numbers.set_sms_config(mobile, "http://local.example.com/mt", mode="http")
+    await local.numbers.set_config(
         held,
-        api.converter.structure(
+        local.converter.structure(
             next(e["json"] for e in EXAMPLES if e["method"] == "GET" and e["path"] == entry["path"])
             if entry["path"].endswith("/config")
             else {"routing": {"default": [[{"type": "busy"}]]}},
@@ -311,7 +311,7 @@ async def test_sandbox_answers_take_the_documented_shape(api, raw, entry):
         path = path.rsplit("/", 1)[0] + "/443301223000"
     body = {"trunk": "930000-ACME"} if path.endswith("trunk") else None
     if path.endswith("sms") and entry["method"] == "PUT":
-        body = {"mode": "http_json", "endpoint": "https://api.example.com/mt"}
+        body = {"mode": "http_json", "endpoint": "https://local.example.com/mt"}
     answer = await raw.request(entry["method"], path, json=body)
     assert answer.status_code == 200
     assert _shape(answer.json()) == _shape(entry["json"])

@@ -24,24 +24,24 @@ def sandbox() -> Sandbox:
 
 
 @pytest.fixture
-async def api(sandbox: Sandbox) -> Any:
+async def local(sandbox: Sandbox) -> Any:
     """A strict, non-retrying client on the sandbox."""
     async with sandbox.client(strict=True, retry=RetryPolicy(attempts=1)) as client:
         yield client
 
 
-async def test_a_gnp_order_advances_over_sandbox_time(api, sandbox):
+async def test_a_gnp_order_advances_over_sandbox_time(local, sandbox):
     """Submitted, the order is listed; its status and events move on as sandbox time passes."""
-    submitted = await api.porting.submit_gnp(documented_order())
-    listed = await api.porting.gnp_orders()
+    submitted = await local.porting.submit_gnp(documented_order())
+    listed = await local.porting.gnp_orders()
     assert [o.ref for o in listed] == [submitted.ref]
     assert listed[0].status_code == "rcvd"
     assert listed[0].crd == dt.date(2026, 3, 23)  # a multi-line port: seven days' lead
-    detail = await api.porting.gnp_order(submitted.ref)
+    detail = await local.porting.gnp_order(submitted.ref)
     assert [e.status_code for e in detail.events] == ["rcvd"]
     assert detail.events[0].info == "Order Submitted by API"
     await sandbox.advance(2 * 86400 + 60)
-    detail = await api.porting.gnp_order(submitted.ref)
+    detail = await local.porting.gnp_order(submitted.ref)
     assert [e.status_code for e in detail.events] == [
         "rcvd",
         "submitted_lcp",
@@ -49,49 +49,49 @@ async def test_a_gnp_order_advances_over_sandbox_time(api, sandbox):
         "accepted",
     ]
     await sandbox.advance(7 * 86400)
-    assert (await api.porting.gnp_order(submitted.ref)).status_code == "complete"
-    assert (await api.porting.gnp_orders())[0].status == "Port Complete"
+    assert (await local.porting.gnp_order(submitted.ref)).status_code == "complete"
+    assert (await local.porting.gnp_orders())[0].status == "Port Complete"
 
 
-async def test_a_rejected_order_is_resubmitted_with_orig_ref(api, sandbox):
+async def test_a_rejected_order_is_resubmitted_with_orig_ref(local, sandbox):
     """A rejection (a postcode the LCP has no record of) and a resubmission under orig_ref."""
     bad = attrs.evolve(documented_order(), billing_postcode="ZZ1 1ZZ")
-    first = await api.porting.submit_gnp(bad)
+    first = await local.porting.submit_gnp(bad)
     await sandbox.advance(86400 + 1)
-    assert (await api.porting.gnp_order(first.ref)).status_code == "rejected_lcp"
-    again = await api.porting.resubmit_gnp(first.ref, documented_order())
+    assert (await local.porting.gnp_order(first.ref)).status_code == "rejected_lcp"
+    again = await local.porting.resubmit_gnp(first.ref, documented_order())
     assert again.ref != first.ref
     with pytest.raises(BadRequestError, match="Original order 999 not found"):
-        await api.porting.resubmit_gnp(999, documented_order())
+        await local.porting.resubmit_gnp(999, documented_order())
 
 
-async def test_the_detail_returns_the_order_as_submitted(api):
+async def test_the_detail_returns_the_order_as_submitted(local):
     """Customer and numbers come back as submitted; lines and channels as strings decode."""
     order = documented_order()
-    detail = await api.porting.gnp_order((await api.porting.submit_gnp(order)).ref)
+    detail = await local.porting.gnp_order((await local.porting.submit_gnp(order)).ref)
     assert detail.customer == order.customer
     assert detail.numbers == order.numbers
     assert (detail.lines, detail.channels, detail.mbn) == (1, 30, "01632960100")
 
 
-async def test_losing_providers(api):
+async def test_losing_providers(local):
     """The LCP list has BT with CUPID 1."""
-    providers = await api.porting.losing_providers()
+    providers = await local.porting.losing_providers()
     assert ("BT", "1") in {(p.name, p.cupid) for p in providers}
 
 
-async def test_mnp_round_trip(api, sandbox):
+async def test_mnp_round_trip(local, sandbox):
     """An MNP port: submitted, listed and found by PAC; complete after its port date."""
-    port = await api.porting.submit_mnp("447700900123", "ABC123456", contact_email="a@b.co")
+    port = await local.porting.submit_mnp("447700900123", "ABC123456", contact_email="a@b.co")
     assert port.date_port == dt.date(2026, 3, 18)
-    assert [p.pac for p in await api.porting.mnp_ports()] == ["ABC123456"]
-    assert (await api.porting.mnp_port("ABC123456")).status_code == "pending"
+    assert [p.pac for p in await local.porting.mnp_ports()] == ["ABC123456"]
+    assert (await local.porting.mnp_port("ABC123456")).status_code == "pending"
     await sandbox.advance(3 * 86400)
-    assert (await api.porting.mnp_port("abc123456")).status_code == "complete"
+    assert (await local.porting.mnp_port("abc123456")).status_code == "complete"
     with pytest.raises(BadRequestError, match="already been used"):
-        await api.porting.submit_mnp("447700900123", "ABC123456", contact_email="a@b.co")
+        await local.porting.submit_mnp("447700900123", "ABC123456", contact_email="a@b.co")
     with pytest.raises(NotFoundError):
-        await api.porting.mnp_port("XYZ999999")
+        await local.porting.mnp_port("XYZ999999")
 
 
 @pytest.fixture
