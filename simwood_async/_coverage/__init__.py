@@ -206,8 +206,11 @@ class Coverage:
             exceptions = self.documented.covered.get(row.operation.area)
             if exceptions is None or row.operation.key in exceptions:
                 continue
-            lacks = [what for what, ok in (("SDK method", row.sdk), ("sandbox route", row.route))
-                     if not ok]  # fmt: skip
+            lacks = [
+                what
+                for what, ok in (("SDK method", row.sdk), ("sandbox route", row.route))
+                if not ok
+            ]
             if lacks:
                 out.append(f"{row.operation.key}: no {' and no '.join(lacks)}")
         return out

@@ -34,6 +34,8 @@ _FAX_METHODS: Final = ("http", "mail")
 # The text says a-z and "_" only; the docs' own example names a rule `mon__fri_0700__1700`.
 _RULE_NAME: Final = re.compile(r"[a-z0-9_]+")
 _META_KEY_MAX: Final = 40
+_MINUTES_PER_HOUR: Final = 60
+_END_OF_DAY: Final = (24, 0)  # "2400" ends a day; "2430" is no time
 
 
 def problems(config: RoutingConfig) -> Iterable[str]:
@@ -66,8 +68,13 @@ def problems(config: RoutingConfig) -> Iterable[str]:
                 yield f"{where}[{s}] is an empty ring"
             for n, leg in enumerate(ring.legs):
                 yield from _leg_problems(f"{where}[{s}][{n}]", leg)
-    faxes = [leg for plan in config.routing.values() for r in plan.steps for leg in r.legs
-             if isinstance(leg, FaxLeg)]  # fmt: skip
+    faxes = [
+        leg
+        for plan in config.routing.values()
+        for r in plan.steps
+        for leg in r.legs
+        if isinstance(leg, FaxLeg)
+    ]
     legs = sum(len(r.legs) for plan in config.routing.values() for r in plan.steps)
     if faxes and legs > 1:
         yield "a 'fax' leg cannot be used with any other leg (a number is voice or fax)"
@@ -92,8 +99,11 @@ def _rule_problems(where: str, rule: object) -> Iterable[str]:
         if not isinstance(values, (tuple, list)):
             yield f"{where}.{field} must be an array, e.g. [{values!r}] not {values!r}"
             continue
-        bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int)
-               or not low <= v <= high]  # fmt: skip
+        bad = [
+            v
+            for v in values
+            if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high
+        ]
         if bad or not values:
             yield f"{where}.{field} must hold integers {low}..{high}; got {list(values)!r}"
     time: object = rule.time
@@ -107,13 +117,14 @@ def _rule_problems(where: str, rule: object) -> Iterable[str]:
 
 
 def _hhmm(value: object) -> bool:
+    """A time such as `0900`, `"1700"` or `900` (the leading 0 may be omitted)."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         return False
     text = str(value)
     if not text.isdigit() or len(text) > 4:  # noqa: PLR2004
         return False
-    number = int(text)
-    return number // 100 <= 24 and number % 100 < 60  # noqa: PLR2004
+    hours, minutes = divmod(int(text), 100)
+    return minutes < _MINUTES_PER_HOUR and (hours, minutes) <= _END_OF_DAY
 
 
 def _leg_problems(where: str, leg: object) -> Iterable[str]:
@@ -123,8 +134,9 @@ def _leg_problems(where: str, leg: object) -> Iterable[str]:
         return
     for field in ("delay", "timeout"):
         value = getattr(leg, field, None)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 1):  # fmt: skip
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
             yield f"{where}.{field} must be a whole number of seconds >= 1"
     choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
     if isinstance(leg, SipLeg):

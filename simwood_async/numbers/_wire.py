@@ -60,16 +60,18 @@ def config_from_wire(data: Any) -> RoutingConfig:
         raise ValueError("options must be an object")
     return RoutingConfig(
         routing={name: _plan(f"routing[{name!r}]", block) for name, block in routing.items()},
-        rules=None if rules is None else {
-            name: _rules(f"rules[{name!r}]", entries) for name, entries in rules.items()
-        },
-        options=None if options is None else ConfigOptions(
+        rules=None
+        if rules is None
+        else {name: _rules(f"rules[{name!r}]", entries) for name, entries in rules.items()},
+        options=None
+        if options is None
+        else ConfigOptions(
             **{k: _option(k, options[k]) for k in _OPTIONS if options.get(k) is not None},
             extra={k: v for k, v in options.items() if k not in _OPTIONS},
         ),
         meta=data.get("meta"),
         extra={k: v for k, v in data.items() if k not in _SECTIONS},
-    )  # fmt: skip
+    )
 
 
 def _array(where: str, value: Any) -> list[Any]:
@@ -81,8 +83,9 @@ def _array(where: str, value: Any) -> list[Any]:
 def _plan(where: str, block: Any) -> Plan:
     steps = []
     for s, ring in enumerate(_array(where, block)):
-        legs = tuple(_leg(f"{where}[{s}][{n}]", leg) for n, leg in enumerate(
-            _array(f"{where}[{s}]", ring)))  # fmt: skip
+        legs = tuple(
+            _leg(f"{where}[{s}][{n}]", leg) for n, leg in enumerate(_array(f"{where}[{s}]", ring))
+        )
         steps.append(Ring(legs=legs))
     return Plan(steps=tuple(steps))
 
@@ -144,8 +147,9 @@ def config_to_wire(config: RoutingConfig) -> dict[str, Any]:
     """The JSON object of a configuration (only what is set; unknown keys kept)."""
     out: dict[str, Any] = {}
     if config.rules is not None:
-        out["rules"] = {name: [_rule_to_wire(r) for r in rules]
-                        for name, rules in config.rules.items()}  # fmt: skip
+        out["rules"] = {
+            name: [_rule_to_wire(r) for r in rules] for name, rules in config.rules.items()
+        }
     out["routing"] = {
         name: [[_leg_to_wire(leg) for leg in ring.legs] for ring in plan.steps]
         for name, plan in config.routing.items()

@@ -24,9 +24,16 @@ _UK_MOBILE: Final = re.compile(r"447[1-9][0-9]{8}")
 # PACs are three letters and six digits; the docs' example has seven digits.
 _PAC: Final = re.compile(r"[A-Z]{3}[0-9]{6,7}")
 _CUSTOMER_LIMITS: Final = {
-    "title": 20, "forename": 20, "name": 50, "company": 50, "bussuffix": 50,
-    "premises": 60, "thoroughfare": 55, "locality": 30, "postcode": 12,
-}  # fmt: skip
+    "title": 20,
+    "forename": 20,
+    "name": 50,
+    "company": 50,
+    "bussuffix": 50,
+    "premises": 60,
+    "thoroughfare": 55,
+    "locality": 30,
+    "postcode": 12,
+}
 _CUSTOMER_MANDATORY: Final = ("premises", "thoroughfare", "locality", "postcode")
 
 

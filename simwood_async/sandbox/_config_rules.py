@@ -33,14 +33,17 @@ _CHOICES: Final = {
 _MANDATORY: Final = {"sip": "endpoint", "reg": "user", "pstn": "number", "fax": "endpoint"}
 _META_BYTES: Final = 512
 _HHMM: Final = re.compile(r"[0-9]{1,4}")
+_MINUTES_PER_HOUR: Final = 60
+_END_OF_DAY: Final = (24, 0)
 
 
 def config_errors(config: Any) -> list[str]:
     """Every problem of a configuration, in the docs' wording (empty when it is valid)."""
     if not isinstance(config, dict):
         return ["Configuration must be a JSON object."]
-    errors = [f"Unknown section '{name}' in configuration." for name in config
-              if name not in _SECTIONS]  # fmt: skip
+    errors = [
+        f"Unknown section '{name}' in configuration." for name in config if name not in _SECTIONS
+    ]
     errors += _options(config.get("options"))
     rules = config.get("rules", {})
     if not isinstance(rules, dict):
@@ -109,15 +112,21 @@ def _rule(name: str, entries: Any) -> list[str]:
     return errors
 
 
+def _hhmm(value: Any) -> bool:
+    """A time such as `0900`, `"1700"` or `900` (the leading 0 may be omitted)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return False
+    if not _HHMM.fullmatch(str(value)):
+        return False
+    hours, minutes = divmod(int(str(value)), 100)
+    return minutes < _MINUTES_PER_HOUR and (hours, minutes) <= _END_OF_DAY
+
+
 def _rule_value_ok(param: str, value: Any) -> bool:
     if not isinstance(value, list) or not value:
         return False  # values are arrays, even for one day: [3] not 3
     if param == "time":
-        return len(value) == 2 and all(  # noqa: PLR2004
-            not isinstance(v, bool) and isinstance(v, (int, str)) and _HHMM.fullmatch(str(v))
-            and int(str(v)) // 100 <= 24 and int(str(v)) % 100 < 60  # noqa: PLR2004
-            for v in value
-        )  # fmt: skip
+        return len(value) == 2 and all(_hhmm(v) for v in value)  # noqa: PLR2004
     bounds = _RULE_RANGES.get(param)
     if bounds is None:
         return False

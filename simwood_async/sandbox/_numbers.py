@@ -70,13 +70,18 @@ async def ranges(core: SandboxCore, ctx: Ctx) -> Response:
         if entry.country_code != "44":
             continue
         prefix = entry.number[:6]
-        seen.setdefault(prefix, {
-            "id": hashlib.sha1(f"{core.seed}:{prefix}".encode(), usedforsecurity=False).hexdigest(),
-            "prefix": prefix,
-            "sabc": prefix[:4],
-            "description": entry.description,
-            "chargeband": entry.chargeband,
-        })  # fmt: skip
+        seen.setdefault(
+            prefix,
+            {
+                "id": hashlib.sha1(
+                    f"{core.seed}:{prefix}".encode(), usedforsecurity=False
+                ).hexdigest(),
+                "prefix": prefix,
+                "sabc": prefix[:4],
+                "description": entry.description,
+                "chargeband": entry.chargeband,
+            },
+        )
     return ok(ctx, [seen[k] for k in sorted(seen)])
 
 
@@ -97,9 +102,13 @@ async def available(core: SandboxCore, ctx: Ctx) -> Response:
 
 
 def _start_report(  # noqa: PLR0917 - private, called three times
-    core: SandboxCore, ctx: Ctx, kind: str, envelope: dict[str, Any], params: dict[str, str],
+    core: SandboxCore,
+    ctx: Ctx,
+    kind: str,
+    envelope: dict[str, Any],
+    params: dict[str, str],
     rows: Any,
-) -> Response:  # fmt: skip
+) -> Response:
     """Request a number report through the shared report store (de-duplicated by hash)."""
     callback = ctx.field("callback") or None
     if callback is not None:
@@ -122,14 +131,20 @@ def _start_report(  # noqa: PLR0917 - private, called three times
         return json_bytes(rows())
 
     report, new = core.store.request(
-        hash_=hash_, kind=kind, route=ctx.route, params=params, timing=timing,
-        callback=callback, body=body,
-    )  # fmt: skip
+        hash_=hash_,
+        kind=kind,
+        route=ctx.route,
+        params=params,
+        timing=timing,
+        callback=callback,
+        body=body,
+    )
     if new and callback is not None:
         core.store.schedule_callback(report.hash, callback, report.ready_at, 1)
     link = f"/v3/files/{core.account}/{hash_}"
-    return reply(ctx, {**envelope, "account": core.account, "format": "json",
-                       "hash": hash_, "link": link})  # fmt: skip
+    return reply(
+        ctx, {**envelope, "account": core.account, "format": "json", "hash": hash_, "link": link}
+    )
 
 
 async def consecutive(core: SandboxCore, ctx: Ctx) -> Response:
@@ -140,8 +155,12 @@ async def consecutive(core: SandboxCore, ctx: Ctx) -> Response:
     pattern = _pattern(ctx)
     params = {"pattern": pattern or ""}
     # Undocumented envelope: modelled on the allocated-numbers report's (observed).
-    envelope: dict[str, Any] = {"quantity": int(count), "mode": "ncons", "pattern": pattern,
-                                "type": "nconsecutive"}  # fmt: skip
+    envelope: dict[str, Any] = {
+        "quantity": int(count),
+        "mode": "ncons",
+        "pattern": pattern,
+        "type": "nconsecutive",
+    }
 
     def rows() -> list[dict[str, Any]]:
         return [_available_row(e) for e in core.numbers.consecutive(int(count), pattern)]
@@ -176,9 +195,16 @@ async def allocated_report(core: SandboxCore, ctx: Ctx) -> Response:
                 continue
             if (key is not None and meta_key != key) or (only_configured and config is None):
                 continue
-            out.append({"country_code": int(entry.country_code), "number": entry.number,
-                        "gold_price": _amount(entry.fee), "block": entry.block,
-                        "type": "DDI", "SMS": int(entry.sms)})  # fmt: skip
+            out.append(
+                {
+                    "country_code": int(entry.country_code),
+                    "number": entry.number,
+                    "gold_price": _amount(entry.fee),
+                    "block": entry.block,
+                    "type": "DDI",
+                    "SMS": int(entry.sms),
+                }
+            )
         return out if which == "all" else out[: int(which)]
 
     return _start_report(core, ctx, f"numbers_allocated_{which}", envelope, params, rows)
@@ -199,8 +225,11 @@ def _number_view(core: SandboxCore, e164: str, entry: AvailableEntry) -> dict[st
         voice.update(app="Custom", appdata="Advanced Routing")
     return {
         "basic": {
-            "link": f"{base}/basic", "country_code": entry.country_code,
-            "number": entry.number, "block": entry.block, "bill_class": "DDI",
+            "link": f"{base}/basic",
+            "country_code": entry.country_code,
+            "number": entry.number,
+            "block": entry.block,
+            "bill_class": "DDI",
             "SMS": int(entry.sms),
             "recommended_gold_premium": f"{entry.fee * 2:.2f}" if entry.gold else "",
             "wholesale_gold_premium": f"{entry.fee:.4f}",
@@ -209,7 +238,7 @@ def _number_view(core: SandboxCore, e164: str, entry: AvailableEntry) -> dict[st
         "fax": {"link": f"{base}/fax"},
         "sms": {"link": f"{base}/sms"},
         "999": {"link": f"{base}/999"},
-    }  # fmt: skip
+    }
 
 
 async def number(core: SandboxCore, ctx: Ctx) -> Response:
@@ -245,9 +274,16 @@ async def last_call(core: SandboxCore, ctx: Ctx) -> Response:
     window = int(min(held, 86400.0)) - 60
     when = dt.datetime.fromtimestamp(int(core.now()) - 60 - h % window, UK)
     billsec = h % 300
-    return ok(ctx, {"calldate": when.strftime("%Y-%m-%d %H:%M:%S"),
-                     "cli": f"0{7700900000 + h % 1000}", "disposition": "NORMAL_CLEARING",
-                     "billsec": str(billsec), "duration": str(billsec + 4)})  # fmt: skip
+    return ok(
+        ctx,
+        {
+            "calldate": when.strftime("%Y-%m-%d %H:%M:%S"),
+            "cli": f"0{7700900000 + h % 1000}",
+            "disposition": "NORMAL_CLEARING",
+            "billsec": str(billsec),
+            "duration": str(billsec + 4),
+        },
+    )
 
 
 _N: Final = "/v3/numbers/{account}"

@@ -28,9 +28,15 @@ __all__ = [
 ]
 
 _EMERGENCY_LIMITS: Final = {
-    "title": 20, "forename": 20, "name": 50, "bussuffix": 50, "premises": 60,
-    "thoroughfare": 55, "locality": 30, "postcode": 12,
-}  # fmt: skip
+    "title": 20,
+    "forename": 20,
+    "name": 50,
+    "bussuffix": 50,
+    "premises": 60,
+    "thoroughfare": 55,
+    "locality": 30,
+    "postcode": 12,
+}
 _EMERGENCY_MANDATORY: Final = ("name", "premises", "thoroughfare", "locality", "postcode")
 _POSTCODE: Final = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}")
 _E164: Final = re.compile(r"[1-9][0-9]{6,14}")

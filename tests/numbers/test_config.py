@@ -246,3 +246,26 @@ def test_ring_only_takes_legs():
     with pytest.raises(InvalidInputError, match="can only ring legs"):
         sip("a@b") | "447700900123"  # type: ignore[operator]
     assert ACCOUNT  # the module's account constant is the client's
+
+
+@pytest.mark.parametrize(
+    ("time", "valid"),
+    [
+        (("0900", "1700"), True),
+        ((900, 1700), True),
+        (("0", "2400"), True),
+        (("0900", "2430"), False),
+        (("0960", "1700"), False),
+        (("9am", "5pm"), False),
+        (("0900",), False),
+    ],
+    ids=["text", "numbers", "whole-day", "past-midnight", "minutes", "words", "one-value"],
+)
+def test_rule_times(time, valid):
+    """Rule times are HHMM from 0000 to 2400, as text or numbers, and always two of them."""
+    config = RoutingConfig.to(busy()).when("day", Rule(time=time), busy())
+    if valid:
+        assert config.check() is config
+    else:
+        with pytest.raises(InvalidInputError, match=r"rules\['day'\]\[0\]\.time"):
+            config.check()
