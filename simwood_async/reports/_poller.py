@@ -7,7 +7,14 @@ Every hash the engine waits for is a `HashFlight`. Its own task claims the hash 
 plans the next round with the learned model (`_policy.py`), and in a round it either probes
 the few hashes directly or sends ONE `GET /v3/files/{ACCOUNT}` listing for all of them, so a
 round costs O(1) requests however many reports are pending. Callbacks and `recover()` wake it
-at once to probe the hinted hash.
+to probe the hinted hash (hints are coalesced: at most one check per hash per `HINT_GAP`).
+
+The scheduler itself never waits for the network: a listing runs in its own task, once (no
+retries), while deadlines and hints are still served. A listing that fails falls back to
+direct probes of the due hashes and is not tried again for a while (exponential backoff, or the
+server's `Retry-After`). A `Retry-After` on any check quiets every check until it has passed.
+A failure inside the scheduler is logged and fails the affected hashes; it never ends the
+engine's task group.
 """
 
 from __future__ import annotations
@@ -15,19 +22,17 @@ from __future__ import annotations
 import logging
 import math
 from collections import OrderedDict, defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 
 from simwood_async._transport import path
 from simwood_async.exceptions import (
-    ConnectError,
-    IncompleteBodyError,
     NotFoundError,
     RateLimitedError,
-    RequestTimeoutError,
     ServerError,
     SimwoodError,
+    TransportError,
 )
 from simwood_async.reports._body import listed_files
 from simwood_async.reports._policy import GenerationModel, next_round
@@ -45,6 +50,15 @@ __all__ = ["HashFlight", "Poller"]
 
 logger = logging.getLogger("simwood_async")
 
+#: The shortest time between two checks of one hash prompted by hints (callbacks).
+HINT_GAP: Final = 1.0
+#: The longest a `Retry-After` quiets the checks (the file expires five minutes after ready).
+MAX_QUIET: Final = 120.0
+#: The longest wait before a failing listing is tried again.
+MAX_LISTING_BACKOFF: Final = 60.0
+#: How long (real seconds) a download nobody waits for any more may take to finish.
+ORPHAN_GRACE: Final = 60.0
+
 
 class HashFlight:
     """One generation of one report hash, shared by every flight that awaits it."""
@@ -56,12 +70,16 @@ class HashFlight:
         "checked_at",
         "deadline_at",
         "done",
+        "fetching",
         "hint_at",
+        "hint_due",
         "hinted",
         "joiners",
         "key",
         "kind",
+        "listing",
         "model",
+        "orphaned",
         "outcome",
         "probe_first",
         "report_hash",
@@ -85,7 +103,14 @@ class HashFlight:
         self.requested_at = self.checked_at = self.accounted = self.verified_at = now
         self.deadline_at = now
         self.hint_at: float | None = None
+        self.hint_due = now
         self.hinted = False
+        #: A GET of the file is under way (it may be the one download).
+        self.fetching = False
+        #: Covered by a listing under way.
+        self.listing = False
+        #: Nobody waits any more; the fetch under way is finished, then the flight ends.
+        self.orphaned = False
         self.probe_first = False
         self.seen_ready = False
         self.busy = False
@@ -106,7 +131,8 @@ class Poller:
     ) -> None:
         self._o = options
         self._stats = stats
-        self._store = GuardedStore(store)  # a failing store degrades, never ends the client
+        # A failing or stalled store degrades, never ends (or holds up) the client.
+        self._store = GuardedStore(store, timeout=options.store_timeout)
         self._owner = owner
         self._clock = options.clock
         self._hashes: dict[tuple[str, str], HashFlight] = {}
@@ -122,6 +148,10 @@ class Poller:
         self._spread = 1.0
         self._callbacks = options.callback_url is not None
         self._trust_callbacks = True
+        self._listing: set[str] = set()  # accounts with a listing under way
+        self._list_failures = 0
+        self._list_after = -math.inf  # no listing before (backoff after failures)
+        self._quiet_until = -math.inf  # no check before (a Retry-After)
 
     def bind(self, tg: TaskGroup | None) -> None:
         """Use this task group for hash tasks and the scheduler (None when closed)."""
@@ -163,20 +193,56 @@ class Poller:
             self._tg.start_soon(self._drive, hf, name=f"simwood report {report_hash}")
         else:
             hf.deadline_at = max(hf.deadline_at, deadline_at)
+            if hf.orphaned:
+                self._adopt(hf)
         hf.joiners += 1
         try:
             await hf.done.wait()
         finally:
             hf.joiners -= 1
             if hf.joiners == 0 and not hf.done.is_set():
-                hf.timing.outcome = "abandoned"
-                hf.scope.cancel()  # nobody waits: stop polling this hash
-                # Forget it now, so that a new waiter starts afresh instead of joining it.
-                if self._pending.get(key) is hf:
-                    del self._pending[key]
-                if self._hashes.get(key) is hf:
-                    del self._hashes[key]
+                if hf.fetching:
+                    self._orphan(hf)  # finish the download under way (bounded)
+                else:
+                    hf.timing.outcome = "abandoned"
+                    hf.scope.cancel()  # nobody waits: stop polling this hash
+                    # Forget it now, so that a new waiter starts afresh instead of joining it.
+                    if self._pending.get(key) is hf:
+                        del self._pending[key]
+                    if self._hashes.get(key) is hf:
+                        del self._hashes[key]
         return hf.outcome
+
+    def orphan(self, transport: Transport, report_hash: str) -> bool:
+        """Nobody will wait for this hash: finish a fetch under way, else stop.
+
+        Returns:
+            Whether a fetch was under way (it is finished, within `ORPHAN_GRACE`).
+        """
+        hf = self._hashes.get((transport.account, report_hash))
+        if hf is None or not hf.fetching:
+            return False
+        self._orphan(hf)
+        return True
+
+    def adopt(self, transport: Transport, report_hash: str) -> None:
+        """A caller came back for an orphaned hash: keep polling it as before."""
+        hf = self._hashes.get((transport.account, report_hash))
+        if hf is not None and hf.orphaned:
+            self._adopt(hf)
+
+    def _orphan(self, hf: HashFlight) -> None:
+        hf.orphaned = True
+        hf.scope.deadline = min(hf.scope.deadline, anyio.current_time() + ORPHAN_GRACE)
+        if self._pending.get(hf.key) is hf:
+            del self._pending[hf.key]  # the scheduler leaves it alone
+
+    def _adopt(self, hf: HashFlight) -> None:
+        hf.orphaned = False
+        hf.scope.deadline = math.inf
+        if not hf.done.is_set() and hf.key in self._hashes:
+            self._pending[hf.key] = hf
+            self._wake()
 
     def extend(self, transport: Transport, report_hash: str, deadline_at: float) -> None:
         """Push a hash flight's deadline out (a later caller joined with a longer one)."""
@@ -195,9 +261,16 @@ class Poller:
         now = self._clock()
         matched = False
         for hf in self._pending.values():
-            if hf.report_hash == report_hash:
-                hf.hint_at = now
-                hf.hinted = matched = True
+            if hf.report_hash != report_hash:
+                continue
+            matched = True
+            if hf.hinted:
+                continue  # coalesced: a check is already due
+            # At most one check per HINT_GAP, whatever the number of hints (after the check
+            # under way, if any): a flood of callbacks is not a flood of authenticated GETs.
+            hf.hint_at = now
+            hf.hinted = True
+            hf.hint_due = max(now, hf.verified_at + HINT_GAP)
         if matched:
             self._wake()
         else:
@@ -243,6 +316,7 @@ class Poller:
             if self._hashes.get(hf.key) is hf:
                 del self._hashes[hf.key]
             if claim is not None and claim.owned:
+                # Shielded from cancellation, but bounded in time by the guarded store.
                 with anyio.CancelScope(shield=True):
                     await self._store.release(hf.report_hash, claim)
             if hf.timing.outcome is None:
@@ -255,9 +329,19 @@ class Poller:
             hf.wake = anyio.Event()
             if hf.action == "timeout":
                 return None
-            outcome = await self._fetch(hf)
+            if hf.action.startswith("fail:"):
+                detail = hf.action.removeprefix("fail:")
+                return StoredOutcome(status="broken", detail=f"the scheduler failed: {detail}")
+            hf.fetching = True
+            try:
+                outcome = await self._fetch(hf)
+            finally:
+                hf.fetching = False
             if outcome is not None:
                 return outcome
+            if hf.orphaned:
+                hf.timing.outcome = "abandoned"
+                return None
             hf.busy = False
             self._wake()
 
@@ -273,11 +357,17 @@ class Poller:
                 status="gone",
                 detail="the file was gone (404: it expired or was collected elsewhere)",
             )
-        except (IncompleteBodyError, RequestTimeoutError) as err:
-            return StoredOutcome(
-                status="broken", detail=f"the download was cut short ({err.message})"
-            )
-        except (ConnectError, ServerError, RateLimitedError) as err:
+        except TransportError as err:
+            if err.status_code == 200:  # noqa: PLR2004 - the body broke: the file is deleted
+                return StoredOutcome(
+                    status="broken", detail=f"the download was cut short ({err.message})"
+                )
+            # Nothing was downloaded (a connect or pool timeout, a refused connection, a 5xx
+            # body cut short): say nothing about the file, look again later.
+            logger.debug("report %s: check failed, will look again: %s", hf.report_hash, err)
+            return None
+        except (ServerError, RateLimitedError) as err:
+            self._back_off(err.retry_after)
             logger.debug("report %s: check failed, will look again: %s", hf.report_hash, err)
             return None
         except SimwoodError as err:
@@ -330,28 +420,61 @@ class Poller:
         hf.action = action
         hf.wake.set()
 
+    def _back_off(self, retry_after: float | None) -> None:
+        """The server asked us to wait (`Retry-After`): no check before then."""
+        if retry_after is not None and retry_after > 0:
+            until = self._clock() + min(retry_after, MAX_QUIET)
+            if until > self._quiet_until:
+                self._quiet_until = until
+                logger.info("report checks paused for %.1f s (Retry-After)", retry_after)
+
     async def _schedule(self) -> None:
         try:
             while self._pending:
-                self._dirty = False
-                now = self._clock()
-                for hf in [h for h in self._pending.values() if not h.busy]:
-                    if now >= hf.deadline_at:
-                        self._dispatch(hf, "timeout")
-                    elif hf.hinted or hf.probe_first:
-                        hf.hinted = hf.probe_first = False
-                        self._dispatch(hf, "probe")
-                idle = [h for h in self._pending.values() if not h.busy]
-                if idle and now >= self._next_at:
-                    await self._round(idle, now)
-                    idle = [h for h in self._pending.values() if not h.busy]
-                wake_at = math.inf
-                if idle:
-                    self._next_at = self._plan(idle)
-                    wake_at = min(self._next_at, *(h.deadline_at for h in idle))
+                try:
+                    wake_at = self._step()
+                except Exception as err:  # a bug here must not end the client's task group
+                    logger.exception("report scheduler: unexpected error")
+                    self._fail_idle(err)
+                    wake_at = self._clock() + self._o.min_interval
                 await self._sleep_until(wake_at)
         finally:
             self._running = False
+
+    def _step(self) -> float:
+        """One pass of the scheduler; when to look again."""
+        self._dirty = False
+        now = self._clock()
+        quiet_until = self._quiet_until
+        quiet = now < quiet_until
+        waiting = [h for h in self._pending.values() if not h.busy]
+        for hf in waiting:
+            if now >= hf.deadline_at:
+                self._dispatch(hf, "timeout")
+            elif not quiet and (hf.probe_first or (hf.hinted and now >= hf.hint_due)):
+                hf.hinted = hf.probe_first = False
+                self._dispatch(hf, "probe")
+        idle = [h for h in self._pending.values() if not h.busy and not h.listing]
+        if idle and not quiet and now >= self._next_at:
+            self._round(idle, now)
+            idle = [h for h in idle if not h.busy and not h.listing]
+        wake_at = math.inf
+        if idle:
+            self._next_at = self._plan(idle)
+            wake_at = max(self._next_at, quiet_until)
+        for hf in self._pending.values():
+            if not hf.busy:
+                wake_at = min(wake_at, hf.deadline_at)
+                if hf.hinted or hf.probe_first:
+                    wake_at = min(wake_at, max(hf.hint_due, quiet_until))
+        return wake_at
+
+    def _fail_idle(self, err: Exception) -> None:
+        """The scheduler failed: end the idle hashes with that error (their flights decide)."""
+        for hf in [h for h in self._pending.values() if not h.busy]:
+            hf.busy = True
+            hf.action = f"fail:{err!r}"
+            hf.wake.set()
 
     def _plan(self, idle: list[HashFlight]) -> float:
         o = self._o
@@ -391,7 +514,7 @@ class Poller:
             spacing = max(spacing, self._o.safety_interval)
         return now - hf.verified_at >= spacing
 
-    async def _round(self, idle: list[HashFlight], now: float) -> None:
+    def _round(self, idle: list[HashFlight], now: float) -> None:
         self._last_round = now
         self._next_at = math.inf  # planned again once some hash is idle
         o = self._o
@@ -399,35 +522,81 @@ class Poller:
         accounts: defaultdict[str, list[HashFlight]] = defaultdict(list)
         for hf in idle:
             accounts[hf.key[0]].append(hf)
-        for group in accounts.values():
+        for account, group in accounts.items():
             direct = [h for h in group if self._overdue(h, now)]
             rest = [h for h in group if h not in direct]
             likely = sum(
                 h.model.ready_by(h.checked_at - h.requested_at, now - h.requested_at) for h in rest
             )
             if len(rest) >= 2 and 1 + likely < len(rest):  # noqa: PLR2004
-                logger.debug("listing round: %d pending, %.2f expected ready", len(rest), likely)
-                listed = await self._list(rest[0].transport)
-                for hf in rest:
-                    if listed is None or hf.busy or hf.key not in self._pending:
-                        continue
-                    if hf.report_hash in listed:
-                        self._ready(hf, now, "listing")
-                        self._dispatch(hf, "download")
-                    else:
-                        self._negative(hf, now)
-            else:
-                direct += rest
+                if account in self._listing:
+                    rest = []  # a listing is under way: its answer covers them
+                elif now >= self._list_after and self._tg is not None:
+                    logger.debug(
+                        "listing round: %d pending, %.2f expected ready", len(rest), likely
+                    )
+                    self._listing.add(account)
+                    for hf in rest:
+                        hf.listing = True
+                    self._tg.start_soon(self._list_round, account, rest, now, name="simwood list")
+                    rest = []
+                else:
+                    # The listing is failing: probe the due hashes directly instead.
+                    rest = [h for h in rest if self._due(h, now)]
+            direct += rest
             for hf in direct:
                 if not hf.busy:
                     self._dispatch(hf, "probe")
 
-    async def _list(self, transport: Transport) -> set[str] | None:
+    def _due(self, hf: HashFlight, now: float) -> bool:
+        """Worth a direct probe while the listing fails (spaced out as the report ages)."""
+        o = self._o
+        spacing = min(o.max_interval, max(o.min_interval, (now - hf.requested_at) / 4))
+        return now - hf.verified_at >= spacing
+
+    async def _list_round(self, account: str, group: list[HashFlight], at: float) -> None:
+        """One listing for `group`, in its own task: the scheduler goes on meanwhile."""
         try:
-            files = await self.files(transport)
+            listed = await self._list(group[0].transport)
+        finally:
+            self._listing.discard(account)
+            for hf in group:
+                hf.listing = False
+        now = self._clock()
+        for hf in group:
+            if hf.busy or self._pending.get(hf.key) is not hf:
+                continue
+            if listed is None:
+                self._dispatch(hf, "probe")  # the listing failed: look at each directly
+            elif hf.report_hash in listed:
+                self._ready(hf, at, "listing")
+                self._dispatch(hf, "download")
+            else:
+                self._negative(hf, at)
+        del now
+        self._wake()
+
+    async def _list(self, transport: Transport) -> set[str] | None:
+        """One listing attempt (never retried here); None if it failed (then backed off)."""
+        try:
+            self._stats.listings += 1
+            response = await transport.request("GET", path("files", transport.account), retry=False)
+            files = listed_files(response)
         except SimwoodError as err:
-            logger.warning("listing report files failed, will look again: %s", err)
+            self._list_failures += 1
+            wait = min(MAX_LISTING_BACKOFF, self._o.min_interval * 2**self._list_failures)
+            retry_after = getattr(err, "retry_after", None)
+            if isinstance(retry_after, (int, float)):
+                wait = max(wait, min(float(retry_after), MAX_QUIET))
+            self._list_after = self._clock() + wait
+            logger.warning(
+                "listing report files failed (%d in a row), probing directly for %.1f s: %s",
+                self._list_failures,
+                wait,
+                err,
+            )
             return None
+        self._list_failures = 0
         return set(files)
 
     async def files(self, transport: Transport) -> dict[str, Any]:

@@ -1,0 +1,112 @@
+"""A flight of the report engine and the callers waiting on it (see `_engine.py`)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+if TYPE_CHECKING:
+    from simwood_async._transport import Transport
+    from simwood_async.reports._request import ReportRequest
+
+__all__ = ["Flight", "Waiter"]
+
+
+class Waiter:
+    """One caller of a flight: its own deadline, and the event that wakes it.
+
+    Attributes:
+        deadline_at: When this caller stops waiting (engine clock).
+        want_hash: Woken as soon as the report's hash is known (`submit`), not at the end.
+        expired: Woken because its deadline passed.
+    """
+
+    __slots__ = ("deadline_at", "event", "expired", "want_hash")
+
+    def __init__(self, deadline_at: float, *, want_hash: bool = False) -> None:
+        self.deadline_at = deadline_at
+        self.want_hash = want_hash
+        self.expired = False
+        self.event = anyio.Event()
+
+
+class Flight:
+    """One canonical request being fulfilled; every caller waits on its own `Waiter`."""
+
+    __slots__ = (
+        "callers",
+        "deadline_at",
+        "done",
+        "error",
+        "key",
+        "last_hash",
+        "orphaned",
+        "report_hash",
+        "request",
+        "result",
+        "row_type",
+        "scope",
+        "transport",
+        "watch_scope",
+    )
+
+    def __init__(
+        self,
+        key: tuple[Any, ...],
+        transport: Transport,
+        *,
+        request: ReportRequest[Any] | None,
+        row_type: type[Any] | None,
+        report_hash: str | None,
+        deadline_at: float,
+    ) -> None:
+        self.key = key
+        self.transport = transport
+        self.request = request
+        self.row_type = row_type
+        #: The live hash (None while the report is being requested, or requested again).
+        self.report_hash = report_hash
+        #: The last hash the server gave, for error messages.
+        self.last_hash = report_hash
+        self.deadline_at = deadline_at
+        self.callers: list[Waiter] = []
+        self.done = anyio.Event()
+        self.scope = anyio.CancelScope()
+        self.watch_scope: anyio.CancelScope | None = None
+        #: Nobody waits any more, but a download is being finished.
+        self.orphaned = False
+        self.result: tuple[Any, ...] | None = None
+        self.error: BaseException | None = None
+
+    @property
+    def waiters(self) -> int:
+        """How many callers wait."""
+        return len(self.callers)
+
+    def hash_known(self, report_hash: str) -> None:
+        """The server gave the report's hash: wake the callers that wanted only that."""
+        self.report_hash = self.last_hash = report_hash
+        for waiter in self.callers:
+            if waiter.want_hash:
+                waiter.event.set()
+
+    def finish(self) -> None:
+        """Wake every caller and mark the flight done."""
+        for waiter in self.callers:
+            waiter.event.set()
+        self.done.set()
+
+    def expire(self, now: float) -> float:
+        """Wake the callers whose deadline has passed; the next deadline (inf if none)."""
+        upcoming = math.inf
+        for waiter in self.callers:
+            if waiter.event.is_set():
+                continue
+            if waiter.deadline_at <= now:
+                waiter.expired = True
+                waiter.event.set()
+            else:
+                upcoming = min(upcoming, waiter.deadline_at)
+        return upcoming
