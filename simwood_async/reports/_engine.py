@@ -29,6 +29,7 @@ import anyio
 from simwood_async._transport import path
 from simwood_async.exceptions import (
     ConfigurationError,
+    DeadlineExceededError,
     DecodeError,
     ReportDownloadError,
     ReportError,
@@ -37,9 +38,9 @@ from simwood_async.exceptions import (
     RequestInfo,
 )
 from simwood_async.reports._body import decode_rows, envelope_hash
-from simwood_async.reports._flight import Flight, Waiter
+from simwood_async.reports._flight import Flight, Waiter, caller_timeout, fresh
 from simwood_async.reports._options import ReportOptions
-from simwood_async.reports._poller import Poller
+from simwood_async.reports._poller import ORPHAN_GRACE, Poller
 from simwood_async.reports._stats import ReportStats
 from simwood_async.reports._store import InMemoryReportStore
 
@@ -56,22 +57,9 @@ logger = logging.getLogger("simwood_async")
 
 T = TypeVar("T")
 
-#: How long (real seconds) a download nobody waits for any more may take to finish.
-ORPHAN_GRACE: Final = 60.0
 #: How long (engine clock) the rows of such a download are kept for a caller that comes back.
 KEEP_ORPHANED: Final = 120.0
 _MAX_KEPT: Final = 32
-
-
-def _fresh(err: BaseException) -> BaseException:
-    """A copy of `err` to raise in one more waiter.
-
-    Raising one instance in many tasks would grow its traceback without bound.
-    """
-    copy = type(err).__new__(type(err), *err.args)
-    copy.__dict__.update(err.__dict__)
-    copy.__cause__ = err.__cause__
-    return copy
 
 
 class ReportEngine:
@@ -227,8 +215,8 @@ class ReportEngine:
             self._leave(flight, waiter)
         if flight.report_hash is None:
             if waiter.expired:
-                raise self._caller_timeout(flight)
-            raise _fresh(flight.error or ReportError("the report request failed"))
+                raise caller_timeout(flight)
+            raise fresh(flight.error or ReportError("the report request failed"))
         return flight.report_hash
 
     async def files(self, transport: Transport) -> dict[str, Any]:
@@ -338,20 +326,8 @@ class ReportEngine:
         if flight.result is not None:
             return flight.result
         if waiter.expired:
-            raise self._caller_timeout(flight)
-        raise _fresh(flight.error or ReportError("the report flight ended without a result"))
-
-    def _caller_timeout(self, flight: Flight) -> ReportTimeoutError:
-        report_hash = flight.last_hash
-        name = f"report {report_hash}" if report_hash else "the report (not yet requested)"
-        account = flight.transport.account
-        info = RequestInfo("GET", f"/v3/files/{account}/{report_hash}") if report_hash else None
-        return ReportTimeoutError(
-            f"{name} was not delivered by this caller's deadline "
-            f"(other callers may still be waiting for it)",
-            request=info,
-            report_hash=report_hash,
-        )
+            raise caller_timeout(flight)
+        raise fresh(flight.error or ReportError("the report flight ended without a result"))
 
     def _finish(self, flight: Flight) -> None:
         if flight.result is None and flight.error is None:
@@ -403,7 +379,14 @@ class ReportEngine:
         history: list[str] = []
         while True:
             if report_hash is None:
-                report_hash = await self._post(flight)
+                try:
+                    report_hash = await self._post(flight)
+                except DeadlineExceededError as err:
+                    raise ReportTimeoutError(
+                        f"the report could not be requested by its deadline: {err}",
+                        request=err.request,
+                        report_hash=flight.last_hash,
+                    ) from err
                 probe_first = False
             flight.hash_known(report_hash)
             kind = flight.request.kind if flight.request is not None else "resumed"
@@ -460,7 +443,9 @@ class ReportEngine:
             data["callback"] = self.callback_url
         self.stats.report_requests += 1
         # Report requests are safe to retry: the API de-duplicates them by hash.
-        response = await t.request(
+        # Bounded by the flight's deadline, so retries (a long `Retry-After`) cannot outlast it.
+        remaining = max(flight.deadline_at - self._clock(), 0.001)
+        response = await t.with_options(deadline=remaining).request(
             "POST", path("accounts", t.account, *flight.request.endpoint), data=data, retry=True
         )
         report_hash = envelope_hash(self._conv, response)

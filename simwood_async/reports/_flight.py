@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from simwood_async.exceptions import ReportTimeoutError, RequestInfo
+
 if TYPE_CHECKING:
     from simwood_async._transport import Transport
     from simwood_async.reports._request import ReportRequest
 
-__all__ = ["Flight", "Waiter"]
+__all__ = ["Flight", "Waiter", "caller_timeout", "fresh"]
 
 
 class Waiter:
@@ -99,10 +101,15 @@ class Flight:
         self.done.set()
 
     def expire(self, now: float) -> float:
-        """Wake the callers whose deadline has passed; the next deadline (inf if none)."""
+        """Wake the callers whose deadline has passed; the next deadline (inf if none).
+
+        Only callers with a deadline before the flight's own are watched here: the flight's
+        deadline is enforced by the flight itself (its hash flight times out, its requests are
+        bounded by it), and waiting on it twice would only add timers.
+        """
         upcoming = math.inf
         for waiter in self.callers:
-            if waiter.event.is_set():
+            if waiter.event.is_set() or waiter.deadline_at >= self.deadline_at:
                 continue
             if waiter.deadline_at <= now:
                 waiter.expired = True
@@ -110,3 +117,28 @@ class Flight:
             else:
                 upcoming = min(upcoming, waiter.deadline_at)
         return upcoming
+
+
+def caller_timeout(flight: Flight) -> ReportTimeoutError:
+    """The error for a caller whose own deadline passed (the flight may go on for others)."""
+    report_hash = flight.last_hash
+    name = f"report {report_hash}" if report_hash else "the report (not yet requested)"
+    account = flight.transport.account
+    info = RequestInfo("GET", f"/v3/files/{account}/{report_hash}") if report_hash else None
+    return ReportTimeoutError(
+        f"{name} was not delivered by this caller's deadline "
+        "(other callers may still be waiting for it)",
+        request=info,
+        report_hash=report_hash,
+    )
+
+
+def fresh(err: BaseException) -> BaseException:
+    """A copy of `err` to raise in one more waiter.
+
+    Raising one instance in many tasks would grow its traceback without bound.
+    """
+    copy = type(err).__new__(type(err), *err.args)
+    copy.__dict__.update(err.__dict__)
+    copy.__cause__ = err.__cause__
+    return copy
