@@ -23,6 +23,7 @@ _SCALARS = (str, bytes, int, float, bool, type(None))
 
 
 def _attributes(obj: Any) -> list[Any]:
+    """The attribute values of `obj` (from `__dict__` and `__slots__`)."""
     values: list[Any] = []
     with contextlib.suppress(TypeError):
         values += list(vars(obj).values())

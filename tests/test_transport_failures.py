@@ -192,6 +192,7 @@ async def test_connection_refused_names_the_host_and_the_cause(no_proxies):
 
 
 def _chained(outer: BaseException, inner: BaseException) -> BaseException:
+    """`outer` with `inner` as its cause."""
     outer.__cause__ = inner
     return outer
 
@@ -237,6 +238,7 @@ async def test_stream_honours_the_call_deadline_while_waiting_for_headers(router
     """Defect 7: a streamed call whose headers never come ends at the call's deadline."""
 
     async def hang(request: httpx.Request) -> httpx.Response:
+        """Never answer."""
         await anyio.sleep_forever()
         raise AssertionError  # pragma: no cover
 
@@ -262,6 +264,7 @@ async def test_stream_honours_the_call_deadline_mid_body(router, fake_time):
     chunks: list[bytes] = []
 
     async def read(transport: Any) -> None:
+        """Read the streamed body chunk by chunk."""
         async with transport.stream("GET", "files/x.pdf") as body:
             async for chunk in body.iter_bytes(1):
                 chunks.append(chunk)  # noqa: PERF401 - kept as they come: the body never ends
@@ -307,6 +310,7 @@ async def test_a_read_timeout_before_headers_has_no_status(router, fake_time):
 
 
 def _one_attempt(fake_time: Any) -> Any:
+    """A retry policy of one attempt on the fake clock."""
     from simwood_async import RetryPolicy  # noqa: PLC0415
 
     return RetryPolicy(attempts=1, sleep=fake_time.sleep, clock=fake_time.clock)

@@ -79,6 +79,7 @@ async def get_all(client: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
     results: dict[str, tuple[Any, ...]] = {}
 
     async def one(day: str) -> None:
+        """Run one caller."""
         results[day] = await client.reports.voice_cdr_day(date=day, **kwargs)
 
     async with anyio.create_task_group() as tg:
@@ -121,6 +122,7 @@ async def test_defect3_a_slow_listing_does_not_hold_up_deadlines(router, vtime):
     ready_after(router, vtime, 10_000)
 
     async def slow_listing(request: httpx.Request) -> httpx.Response:
+        """A listing that takes 100 s of virtual time."""
         await vtime.sleep(100)
         return httpx.Response(200, json=[])
 
@@ -128,6 +130,7 @@ async def test_defect3_a_slow_listing_does_not_hold_up_deadlines(router, vtime):
     ended: list[float] = []
 
     async def one(client: Any, day: str) -> None:
+        """Run one caller."""
         with pytest.raises(ReportTimeoutError):
             await client.reports.voice_cdr_day(date=day, deadline=20)
         ended.append(vtime.clock())
@@ -148,10 +151,12 @@ async def test_defect4_a_dateless_request_is_pinned_to_the_day_of_the_call(route
     hashes = iter(HASHES)
 
     def post(request: httpx.Request) -> httpx.Response:
+        """Answer the report POST."""
         forms.append(parse_qs(request.content.decode()))
         return httpx.Response(200, json=envelope(next(hashes)))
 
     def first_file(request: httpx.Request) -> httpx.Response:
+        """The first file: midnight passes, and it is gone."""
         today[0] = dt.date(2026, 3, 15)  # midnight passes while the first file is fetched
         return httpx.Response(404)
 
@@ -214,6 +219,7 @@ async def test_defect10_submit_never_returns_a_dead_hash(router, vtime):
     calls = itertools.count()
 
     async def post(request: httpx.Request) -> httpx.Response:
+        """Answer the report POST."""
         if next(calls) == 1:
             second_post.set()
             await vtime.sleep(50)  # a slow re-request
@@ -227,6 +233,7 @@ async def test_defect10_submit_never_returns_a_dead_hash(router, vtime):
     tickets: list[Any] = []
 
     async def submit(client: Any) -> None:
+        """Submit the request and keep the ticket."""
         tickets.append(await client.reports.submit(request))
 
     async with (
@@ -250,6 +257,7 @@ async def test_defect11_a_joined_callers_deadline_bounds_its_own_wait(router, vt
     ended: dict[str, float] = {}
 
     async def call(client: Any, name: str, deadline: float) -> None:
+        """One caller with its own deadline."""
         with pytest.raises(ReportTimeoutError):
             await client.reports.voice_cdr_day(date=DAYS[2], deadline=deadline)
         ended[name] = vtime.clock()
@@ -289,6 +297,7 @@ async def test_defect12_a_started_download_survives_its_last_caller(router, vtim
     answers = itertools.count()
 
     async def file(request: httpx.Request) -> httpx.Response:
+        """Answer the file's checks in turn."""
         n = next(answers)
         if n == 0:
             return httpx.Response(204)
@@ -362,6 +371,7 @@ async def test_defect14_retry_after_on_a_file_check_is_honoured(router, vtime, s
     seen: list[float] = []
 
     def file(request: httpx.Request) -> httpx.Response:
+        """Answer the file's checks in turn."""
         seen.append(vtime.clock())
         if len(seen) == 1:
             return httpx.Response(status, headers={"Retry-After": "30"})
