@@ -142,3 +142,13 @@ async def client(router: respx.Router, fake_time: SleepRecorder) -> Any:
     """A strict client whose requests go to `router`, with a fake clock and full jitter = 1."""
     async with make_client(router, fake_time) as c:
         yield c
+
+
+# The suite-wide watch for leaked credentials (log records, exception chains, warnings).
+from tests.leaks import (  # noqa: E402 - after PASSWORD, which it imports
+    pytest_runtest_call,
+    pytest_runtest_makereport,
+    pytest_warning_recorded,
+)
+
+__all__ = ["pytest_runtest_call", "pytest_runtest_makereport", "pytest_warning_recorded"]
