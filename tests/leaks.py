@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import PASSWORD, USERNAME
-
 if TYPE_CHECKING:
     import warnings
 
+# The suite's credentials (`tests.conftest` re-exports them with the hooks).
+USERNAME = "api-user"
+PASSWORD = "pw-Zq8vX3-never-log-me"
 TOKEN = base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
 #: Every form the credentials take on the wire or in memory.
 SECRETS = (PASSWORD, TOKEN, f"{USERNAME}:{PASSWORD}", f"Basic {TOKEN}")

@@ -25,6 +25,7 @@ from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import anyio
+import attrs
 
 from simwood_async._transport import path
 from simwood_async.exceptions import (
@@ -60,6 +61,7 @@ T = TypeVar("T")
 #: How long (engine clock) the rows of such a download are kept for a caller that comes back.
 KEEP_ORPHANED: Final = 120.0
 _MAX_KEPT: Final = 32
+_SERVER_ERRORS: Final = frozenset(range(500, 600))
 
 
 class ReportEngine:
@@ -444,8 +446,10 @@ class ReportEngine:
         self.stats.report_requests += 1
         # Report requests are safe to retry: the API de-duplicates them by hash.
         # Bounded by the flight's deadline, so retries (a long `Retry-After`) cannot outlast it.
+        # Any 5xx is retried: the API de-duplicates report requests by hash.
         remaining = max(flight.deadline_at - self._clock(), 0.001)
-        response = await t.with_options(deadline=remaining).request(
+        retry = attrs.evolve(t.retry, retry_statuses=t.retry.retry_statuses | _SERVER_ERRORS)
+        response = await t.with_options(deadline=remaining, retry=retry).request(
             "POST", path("accounts", t.account, *flight.request.endpoint), data=data, retry=True
         )
         report_hash = envelope_hash(self._conv, response)
