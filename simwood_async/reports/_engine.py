@@ -365,6 +365,12 @@ class ReportEngine:
 
     async def _watch(self, flight: Flight) -> None:
         """Wake each caller of `flight` at its own deadline (on the engine's clock)."""
+        try:
+            await self._watch_forever(flight)
+        except Exception:  # a bug here must not end the engine's task group
+            logger.exception("report %s: the deadline watchdog failed", flight.last_hash)
+
+    async def _watch_forever(self, flight: Flight) -> None:
         while True:
             upcoming = flight.expire(self._clock())
             with anyio.CancelScope() as scope:

@@ -300,6 +300,9 @@ class Scheduler:
         """One listing for `group`, in its own task: the scheduler goes on meanwhile."""
         try:
             listed = await self._list(group[0].transport)
+        except Exception:  # a bug here must not end the engine's task group
+            logger.exception("report listing: unexpected error")
+            listed = None
         finally:
             self._listing.discard(account)
             for hf in group:

@@ -102,6 +102,30 @@ async def test_defect1_a_raw_library_error_in_the_listing_never_ends_the_users_b
     assert [len(rows) for rows in results] == [3, 3, 3]
 
 
+async def test_defect1_a_bug_in_a_background_task_fails_flights_not_the_users_block(router, vtime):
+    """Defect 1: an unexpected error in the scheduler fails the affected flights cleanly."""
+    by_date(router)
+    ready_after(router, vtime, 5)
+    start = vtime.clock()
+    router.get(LISTING).mock(
+        side_effect=lambda _: httpx.Response(
+            200, json=[{"name": h} for h in HASHES] if vtime.clock() - start >= 5 else []
+        )
+    )
+    failures = itertools.count()
+
+    def flaky_random() -> float:
+        """Jitter that fails in the first two rounds (a bug in injected code)."""
+        if next(failures) < 2:
+            raise ZeroDivisionError("a bug")
+        return 0.5
+
+    async with respx_client(router, vtime, random=flaky_random) as client, vtime.running():
+        results = await get_all(client, deadline=600)
+        await vtime.sleep(1)  # the user's block goes on
+    assert [len(rows) for rows in results] == [3, 3, 3]
+
+
 @pytest.mark.parametrize("status", [500, 403], ids=["5xx", "4xx"])
 async def test_defect2_a_failing_listing_falls_back_to_probes_and_backs_off(router, vtime, status):
     """Defect 2: with the listing failing, due reports are probed directly; it backs off."""
