@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import aclosing, asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import urlencode, urlsplit
 
@@ -28,6 +28,7 @@ from simwood_async._http import (
     path,
     validate_base_url,
 )
+from simwood_async._stream import ByteStream, deadline_bound, read_body
 from simwood_async.exceptions import (
     ConfigurationError,
     ConnectError,
@@ -43,7 +44,7 @@ from simwood_async.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
+    from collections.abc import AsyncIterator, Mapping
 
     # attrs never resolves `_Shared`'s annotations, so this import stays type-only.
     from simwood_async._fast import DirectRequest, DirectSender  # noqa: TC004
@@ -424,7 +425,7 @@ class Transport:
                 raise failure
             assert response is not None  # noqa: S101 - one of the two is set
             try:
-                content, failure = await _read(response, info)
+                content, failure = await read_body(response, info)
             finally:
                 await response.aclose()
             if failure is not None:
@@ -476,7 +477,7 @@ class Transport:
         )
         async with self._shared.slot():
             started = time.perf_counter()
-            with _deadline(self.retry.clock, deadline_at, info, "waiting for the headers"):
+            with deadline_bound(self.retry.clock, deadline_at, info, "waiting for the headers"):
                 response, failure = await self._open(cast("httpx.Request", request), info)
             if failure is not None:
                 logger.info("%s -> %s (streamed)", info, type(failure).__name__)
@@ -490,8 +491,8 @@ class Transport:
             )
             try:
                 if response.status_code >= 400:  # noqa: PLR2004
-                    with _deadline(self.retry.clock, deadline_at, info, "reading the error"):
-                        content, failure = await _read(response, info)
+                    with deadline_bound(self.retry.clock, deadline_at, info, "reading the error"):
+                        content, failure = await read_body(response, info)
                     if failure is not None:
                         raise failure
                     error = error_for(
@@ -502,93 +503,3 @@ class Transport:
                 yield ByteStream(response, info, clock=self.retry.clock, deadline_at=deadline_at)
             finally:
                 await response.aclose()
-
-
-async def _read(response: httpx.Response, info: RequestInfo) -> tuple[bytes, TransportError | None]:
-    """The whole body, or the SDK's error (returned, to be raised outside `except`)."""
-    try:
-        return await response.aread(), None
-    except Exception as err:
-        if not library_error(err):
-            raise
-        failure = translate(err, info, response.request.url, "body", response.status_code)
-        return b"", failure
-
-
-@contextmanager
-def _deadline(
-    clock: Callable[[], float], deadline_at: float | None, info: RequestInfo, what: str
-) -> Iterator[None]:
-    """Bound a block by the call's deadline (no bound without one)."""
-    if deadline_at is None:
-        yield
-        return
-    remaining = deadline_at - clock()
-    if remaining <= 0:
-        raise DeadlineExceededError("the call's deadline has passed", request=info)
-    expired = False
-    with anyio.move_on_after(remaining) as scope:
-        yield
-    expired = scope.cancelled_caught
-    if expired:
-        raise DeadlineExceededError(f"the call's deadline passed {what}", request=info)
-
-
-class ByteStream:
-    """A streamed body whose read errors are translated into the SDK's."""
-
-    __slots__ = ("_clock", "_deadline_at", "_response", "request")
-
-    def __init__(
-        self,
-        response: httpx.Response,
-        request: RequestInfo,
-        *,
-        clock: Callable[[], float] = anyio.current_time,
-        deadline_at: float | None = None,
-    ) -> None:
-        self._response = response
-        self.request = request
-        self._clock = clock
-        self._deadline_at = deadline_at
-
-    @property
-    def status_code(self) -> int:
-        """The HTTP status."""
-        return self._response.status_code
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """The response headers."""
-        return self._response.headers
-
-    async def iter_bytes(self, chunk_size: int = 65536) -> AsyncGenerator[bytes, None]:
-        """Yield the body in chunks.
-
-        Wrap the iterator in `contextlib.aclosing()` if you may stop early, so it is closed
-        at once (trio warns about async generators left to the garbage collector).
-
-        Raises:
-            IncompleteBodyError: The connection broke mid-body.
-            RequestTimeoutError: Reading timed out.
-            DeadlineExceededError: The call's deadline passed.
-        """
-        failure: TransportError | None = None
-        # httpx's iterator is an async generator too: close it now, not at GC time.
-        inner = cast("AsyncGenerator[bytes, None]", self._response.aiter_bytes(chunk_size))
-        async with aclosing(inner) as chunks:
-            while True:
-                try:
-                    with _deadline(self._clock, self._deadline_at, self.request, "mid-body"):
-                        chunk = await chunks.__anext__()
-                except StopAsyncIteration:
-                    break
-                except Exception as err:
-                    if not library_error(err):
-                        raise
-                    url = self._response.request.url
-                    failure = translate(err, self.request, url, "body", self.status_code)
-                    break
-                yield chunk
-        if failure is not None:
-            raise failure

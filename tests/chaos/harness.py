@@ -103,6 +103,8 @@ class _Log(logging.Handler):
 
 @attrs.define
 class _Outcome:
+    """How one caller ended."""
+
     kind: str  # delivered, mismatch, typed_error, untyped_error, cancelled
     late: bool = False
 
@@ -131,10 +133,12 @@ def _truth(sandbox: Sandbox, request: ReportRequest[Any]) -> list[str]:
 async def _reports(
     cfg: ChaosConfig, rng: random.Random, base_url: str, sandbox: Sandbox, log: _Log
 ) -> dict[str, Any]:
+    """The report callers against the reports sandbox; their outcomes and the engine's figures."""
     scale = cfg.scale
     clock = sandbox.clock
 
     async def sleep(seconds: float) -> None:
+        """Sleep in sandbox seconds."""
         await anyio.sleep(max(seconds, 0.0) / scale)
 
     receiver = CallbackReceiver(TOKEN)
@@ -211,6 +215,7 @@ async def _reports(
 
 
 async def _pull(cfg: ChaosConfig, base_url: str, sandbox: Sandbox) -> dict[str, Any]:
+    """Five days of CDRs pulled under faults, against the sandbox's ground truth."""
     today = dt.datetime.now(dt.timezone.utc).date()
     days = [today - dt.timedelta(days=n) for n in range(6, 1, -1)]
     truth: list[str] = [str(r["reference"]) for d in days for r in sandbox.voice_cdrs(d)]
@@ -289,9 +294,11 @@ async def run_chaos(cfg: ChaosConfig) -> dict[str, Any]:
             ):
 
                 async def reports() -> None:
+                    """The report half of the run."""
                     results["reports"] = await _reports(cfg, rng, reports_url, reports_box, log)
 
                 async def pull() -> None:
+                    """The CDR half of the run."""
                     results["pull"] = await _pull(cfg, cdr_url, cdr_box)
 
                 tg.start_soon(reports)
