@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import math
 import secrets
-from collections import OrderedDict
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -39,7 +38,7 @@ from simwood_async.exceptions import (
     RequestInfo,
 )
 from simwood_async.reports._body import decode_rows, envelope_hash
-from simwood_async.reports._flight import Flight, Waiter, caller_timeout, fresh
+from simwood_async.reports._flight import Flight, KeptRows, Waiter, caller_timeout, fresh
 from simwood_async.reports._options import ReportOptions
 from simwood_async.reports._poller import ORPHAN_GRACE, Poller
 from simwood_async.reports._stats import ReportStats
@@ -58,9 +57,6 @@ logger = logging.getLogger("simwood_async")
 
 T = TypeVar("T")
 
-#: How long (engine clock) the rows of such a download are kept for a caller that comes back.
-KEEP_ORPHANED: Final = 120.0
-_MAX_KEPT: Final = 32
 _SERVER_ERRORS: Final = frozenset(range(500, 600))
 
 
@@ -83,7 +79,7 @@ class ReportEngine:
         self._store = options.store if options.store is not None else InMemoryReportStore()
         self._poller = Poller(options, self.stats, self._store, secrets.token_hex(8))
         self._flights: dict[tuple[Any, ...], Flight] = {}
-        self._kept: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], float]] = OrderedDict()
+        self._kept = KeptRows(options.clock)
         self._tg: TaskGroup | None = None
         self._stack: AsyncExitStack | None = None
 
@@ -291,12 +287,6 @@ class ReportEngine:
         if self._flights.get(flight.key) is flight:
             del self._flights[flight.key]
 
-    def _kept_rows(self, key: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        kept = self._kept.pop(key, None)
-        if kept is None or self._clock() - kept[1] > KEEP_ORPHANED:
-            return None
-        return kept[0]
-
     async def _join(
         self,
         key: tuple[Any, ...],
@@ -309,7 +299,7 @@ class ReportEngine:
     ) -> tuple[Any, ...]:
         self._check_open()
         if key not in self._flights:
-            kept = self._kept_rows(key)
+            kept = self._kept.take(key)
             if kept is not None:
                 return kept
         waiter = self._waiter(deadline)
@@ -340,9 +330,7 @@ class ReportEngine:
             del self._flights[flight.key]
         if not flight.callers and flight.result is not None:
             # A download finished for callers that had gone: keep it for one that comes back.
-            self._kept[flight.key] = (flight.result, self._clock())
-            while len(self._kept) > _MAX_KEPT:
-                self._kept.popitem(last=False)
+            self._kept.keep(flight.key, flight.result)
         flight.finish()
 
     # -- one flight --------------------------------------------------------------------------
@@ -366,20 +354,9 @@ class ReportEngine:
     async def _watch(self, flight: Flight) -> None:
         """Wake each caller of `flight` at its own deadline (on the engine's clock)."""
         try:
-            await self._watch_forever(flight)
+            await flight.watch(self._clock, self.options.sleep)
         except Exception:  # a bug here must not end the engine's task group
             logger.exception("report %s: the deadline watchdog failed", flight.last_hash)
-
-    async def _watch_forever(self, flight: Flight) -> None:
-        while True:
-            upcoming = flight.expire(self._clock())
-            with anyio.CancelScope() as scope:
-                flight.watch_scope = scope
-                if math.isinf(upcoming):
-                    await anyio.sleep_forever()
-                else:
-                    await self.options.sleep(max(upcoming - self._clock(), 0.0))
-            flight.watch_scope = None
 
     async def _fulfil(self, flight: Flight) -> tuple[Any, ...]:
         report_hash = flight.report_hash

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 
 from simwood_async.exceptions import ReportTimeoutError, RequestInfo
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from simwood_async._transport import Transport
     from simwood_async.reports._request import ReportRequest
 
-__all__ = ["Flight", "Waiter", "caller_timeout", "fresh"]
+__all__ = ["KEEP_ORPHANED", "Flight", "KeptRows", "Waiter", "caller_timeout", "fresh"]
+
+#: How long (engine clock) the rows of an orphaned download are kept for a caller coming back.
+KEEP_ORPHANED: Final = 120.0
+_MAX_KEPT: Final = 32
 
 
 class Waiter:
@@ -100,6 +107,20 @@ class Flight:
             waiter.event.set()
         self.done.set()
 
+    async def watch(
+        self, clock: Callable[[], float], sleep: Callable[[float], Awaitable[None]]
+    ) -> None:
+        """Forever: wake each caller at its own deadline (`watch_scope` wakes it to re-plan)."""
+        while True:
+            upcoming = self.expire(clock())
+            with anyio.CancelScope() as scope:
+                self.watch_scope = scope
+                if math.isinf(upcoming):
+                    await anyio.sleep_forever()
+                else:
+                    await sleep(max(upcoming - clock(), 0.0))
+            self.watch_scope = None
+
     def expire(self, now: float) -> float:
         """Wake the callers whose deadline has passed; the next deadline (inf if none).
 
@@ -117,6 +138,27 @@ class Flight:
             else:
                 upcoming = min(upcoming, waiter.deadline_at)
         return upcoming
+
+
+class KeptRows:
+    """The rows of downloads finished after their callers left, kept briefly by flight key."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._rows: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], float]] = OrderedDict()
+
+    def keep(self, key: tuple[Any, ...], rows: tuple[Any, ...]) -> None:
+        """Keep `rows` for `key` (the oldest are dropped beyond a few dozen)."""
+        self._rows[key] = (rows, self._clock())
+        while len(self._rows) > _MAX_KEPT:
+            self._rows.popitem(last=False)
+
+    def take(self, key: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The rows kept for `key` (once), unless too old."""
+        kept = self._rows.pop(key, None)
+        if kept is None or self._clock() - kept[1] > KEEP_ORPHANED:
+            return None
+        return kept[0]
 
 
 def caller_timeout(flight: Flight) -> ReportTimeoutError:
