@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import anyio.abc
+import attrs
 import httpx
 
 from simwood_async._client import SimwoodClient
+from simwood_async.reports._options import ReportOptions, gmt_today
 from simwood_async.sandbox._app import SandboxApp
 from simwood_async.sandbox._clock import Clock, ManualClock, RealClock
 from simwood_async.sandbox._core import SandboxCore
@@ -249,6 +251,9 @@ class Sandbox:
             options["transport"] = vt.transport(self.transport()) if vt else self.transport()
         if vt is not None:
             wire_client_options(vt, options, seed=self.seed)
+        reports = options.get("reports") or ReportOptions()
+        if reports.today is gmt_today:  # "today" is the sandbox's day, not the machine's
+            options["reports"] = attrs.evolve(reports, today=self._core.today)
         return SimwoodClient(**options)
 
     @property
