@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import click
 
-from simwood_async._cli import _connection, _jsonable, _run, cli
+from simwood_async._cli import _connection, _jsonable, _run, _with_sandbox, cli
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -67,8 +68,8 @@ def _report_call(client: SimwoodClient, kind: str, options: dict[str, Any]) -> A
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write the rows as JSON Lines to this file.",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
+    help="Write the rows as JSON Lines to this file (`-`: stdout).",
 )
 @_connection
 @click.pass_context
@@ -81,26 +82,67 @@ def reports_run(ctx: click.Context, /, kind: str, **options: Any) -> None:
     options["count"] = int(options["count"])
     if kind == "voice-summary" and options["direction"] is None:
         raise click.UsageError("voice-summary needs --direction in|out")
+    _refuse_unused(kind)
+    output: Path | None = options["output"]
+    to_stdout = output is not None and str(output) == "-"
+    if output is not None and not to_stdout:
+        _check_writable(output)
 
     async def job(client: SimwoodClient) -> list[dict[str, Any]]:
         rows = await _report_call(client, kind, options)
         return [_jsonable(client.converter.unstructure(row)) for row in rows]
 
-    rows = _run(ctx, job)
-    output: Path | None = options["output"]
-    if output is not None:
+    rows = _run(ctx, job, interrupted="interrupted (the report was not saved)")
+    if output is not None and not to_stdout:
         with output.open("w", encoding="utf-8") as handle:
             handle.writelines(json.dumps(row) + "\n" for row in rows)
-        summary = {"kind": kind, "rows": len(rows), "path": str(output)}
+        summary = _with_sandbox(ctx, {"kind": kind, "rows": len(rows), "path": str(output)})
         if options["json_output"]:
             click.echo(json.dumps(summary))
         else:
-            click.echo(f"{len(rows):,} rows written to {output}")
-    elif options["json_output"]:
+            noun = "row" if len(rows) == 1 else "rows"
+            click.echo(f"{len(rows):,} {noun} written to {output}")
+    elif options["json_output"] or to_stdout:
         for row in rows:
             click.echo(json.dumps(row))
     else:
         _table(kind, rows)
+
+
+#: Options each kind takes (the others are refused rather than silently ignored).
+_TAKES: Final = {
+    "voice-summary": {"date", "direction"},
+    "voice-cdr": {"date"},
+    "sms-cdr": {"date"},
+    "voice-cdr-latest": {"count"},
+    "sms-cdr-latest": {"count"},
+    "prepay-summary": {"from_date", "to_date"},
+}
+_FLAGS: Final = {
+    "date": "--date",
+    "direction": "--direction",
+    "count": "--count",
+    "from_date": "--from",
+    "to_date": "--to",
+}
+
+
+def _refuse_unused(kind: str) -> None:
+    ctx = click.get_current_context()
+    for name, flag in _FLAGS.items():
+        given = ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+        if given and name not in _TAKES[kind]:
+            takes = ", ".join(_FLAGS[n] for n in sorted(_TAKES[kind])) or "no options"
+            raise click.UsageError(f"{kind} does not take {flag} (it takes {takes})")
+
+
+def _check_writable(output: Path) -> None:
+    """Refuse an output file that cannot be written, before the report is requested."""
+    folder = output.parent if str(output.parent) else Path()
+    if not folder.is_dir():
+        raise click.BadParameter(f"folder {str(folder)!r} does not exist", param_hint="-o")
+    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        raise click.BadParameter(f"{str(output)!r} is not writable", param_hint="-o")
 
 
 def _table(title: str, rows: list[dict[str, Any]]) -> None:
