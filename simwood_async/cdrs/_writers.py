@@ -59,6 +59,9 @@ CSV_COLUMNS: Final = (
 Line = tuple[str, bytes]  # (reference, the encoded output line)
 
 
+_CSV_BOOL: Final = {True: "true", False: "false"}
+
+
 def _csv_encoder() -> Callable[[Mapping[str, Any]], bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -67,7 +70,9 @@ def _csv_encoder() -> Callable[[Mapping[str, Any]], bytes]:
     def encode(row: Mapping[str, Any]) -> bytes:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([row.get(column) for column in columns])
+        # Booleans as JSON spells them (`true`), not Python's `True`.
+        writer.writerow([_CSV_BOOL.get(v, v) if v.__class__ is bool else v
+                         for v in (row.get(column) for column in columns)])  # fmt: skip
         return buffer.getvalue().encode()
 
     return encode
