@@ -168,7 +168,9 @@ def _run(
     opener = state.open_client or _default_client
     # The CLI reports every failure itself, once: the library's own log lines (e.g. the
     # report engine's warning) would repeat it, so they are kept out of the terminal.
-    logging.getLogger("simwood_async").addHandler(logging.NullHandler())
+    library_log = logging.getLogger("simwood_async")
+    if not any(isinstance(h, logging.NullHandler) for h in library_log.handlers):
+        library_log.addHandler(logging.NullHandler())
 
     async def main() -> tuple[Any, SimwoodError | None]:
         async with opener(config) as client:
