@@ -40,6 +40,7 @@ from simwood_async.reports._body import decode_rows, envelope_hash
 from simwood_async.reports._flight import Flight, KeptRows, Waiter, caller_timeout, fresh
 from simwood_async.reports._options import ReportOptions
 from simwood_async.reports._poller import ORPHAN_GRACE, Poller
+from simwood_async.reports._profile import save_profile
 from simwood_async.reports._stats import ReportStats
 from simwood_async.reports._store import InMemoryReportStore
 
@@ -116,6 +117,7 @@ class ReportEngine:
         finally:
             for flight in list(self._flights.values()):
                 self._finish(flight)
+            await save_profile(self.options.profile)
 
     def _check_open(self) -> TaskGroup:
         if self._tg is None:
