@@ -34,6 +34,8 @@ def _wire_names() -> dict[type[Any], _Aliases]:
     # Imported here: models import nothing from this module, so there is no cycle.
     from simwood_async.accounts import _models as acc  # noqa: PLC0415
     from simwood_async.cdrs import _models as cdrs  # noqa: PLC0415
+    from simwood_async.numbers import _models as num  # noqa: PLC0415
+    from simwood_async.porting import _models as porting  # noqa: PLC0415
     from simwood_async.rates import _models as rates  # noqa: PLC0415
     from simwood_async.reports import _models as reports  # noqa: PLC0415
     from simwood_async.voice import _models as voice  # noqa: PLC0415
@@ -68,6 +70,38 @@ def _wire_names() -> dict[type[Any], _Aliases]:
         },
         # The docs' sample spells this key `limit/_rate_out`.
         voice.DynamicLimits: {"limit_rate_out": ("limit_rate_out", "limit/_rate_out")},
+        num.AvailableNumber: {"sms": ("SMS",)},
+        num.AllocatedNumberRow: {"sms": ("SMS",)},
+        num.NumberBasic: {"sms": ("SMS",)},
+        num.AllocatedNumber: {"emergency": ("999",)},
+        num.EmergencyAddress: {"valid_from": ("from",), "valid_to": ("to",)},
+        porting.LosingProvider: {"name": ("cpName",)},
+        # Numbers and porting models keep what they do not name, too.
+        **{
+            model: {}
+            for model in (
+                num.NumberRange,
+                num.ServiceLink,
+                num.LastCall,
+                num.SmsConfig,
+                num.FormattedNumber,
+                num.OfcomInfo,
+                num.NumberValidation,
+                num.NumberLookup,
+                porting.GnpCustomer,
+                porting.GnpNumber,
+                porting.GnpOrderSummary,
+                porting.PortEvent,
+                porting.GnpOrderDetail,
+                porting.MnpPort,
+            )
+        },
+        # Models with an `extra` field keep the keys they do not name (see `_register_aliases`).
+        acc.AccountType: {},
+        voice.VoiceLimits: {},
+        voice.InProgressSummary: {},
+        voice.InProgressCall: {},
+        voice.CallInProgress: {},
     }
 
 
@@ -214,6 +248,9 @@ def make_converter(*, strict: bool = False) -> Converter:
     names = _wire_names()
     for cls, aliases in names.items():
         _register_aliases(conv, cls, aliases)
+    from simwood_async.numbers._wire import install as install_routing_config  # noqa: PLC0415
+
+    install_routing_config(conv)
     # Bulk rows get a compiled structure function (cattrs' stays as its fallback).
     from simwood_async.cdrs._decode import install_fast_structure  # noqa: PLC0415 - no cycle
     from simwood_async.cdrs._rows import register_cdr_hooks  # noqa: PLC0415
@@ -227,9 +264,20 @@ def make_converter(*, strict: bool = False) -> Converter:
     return conv
 
 
+_EXTRA = "extra"
+
+
 def _register_aliases(conv: Converter, cls: type, aliases: Mapping[str, tuple[str, ...]]) -> None:
+    """Wire names for `cls`; a model with an `extra` field also keeps the keys it does not name.
+
+    Kept keys are never an error, not even in strict mode: nothing is lost, so there is
+    nothing to flag. They are written back at the top level when unstructuring.
+    """
     overrides: dict[str, Any] = {name: override(rename=keys[0]) for name, keys in aliases.items()}
     extra = {alt: keys[0] for keys in aliases.values() for alt in keys[1:]}
+    names = [f.name for f in attrs.fields(cls)]
+    keeps_extra = _EXTRA in names
+    known = {key for name in names for key in aliases.get(name, (name,)) if name != _EXTRA}
     # Generated on first use, not now: a generated function captures the hooks of its
     # fields' types, and a nested aliased model (DestinationRate inside DestinationRates)
     # may not be registered yet.
@@ -239,7 +287,11 @@ def _register_aliases(conv: Converter, cls: type, aliases: Mapping[str, tuple[st
         structure = generated.get("structure")
         if structure is None:
             structure = generated["structure"] = make_dict_structure_fn(cls, conv, **overrides)
-        if extra and isinstance(value, dict):
+        if keeps_extra and isinstance(value, dict):
+            kept = {key: item for key, item in value.items() if key not in known}
+            value = {extra.get(key, key): item for key, item in value.items() if key in known}
+            value[_EXTRA] = kept
+        elif extra and isinstance(value, dict):
             value = {extra.get(key, key): item for key, item in value.items()}
         return structure(value, target)
 
@@ -249,7 +301,11 @@ def _register_aliases(conv: Converter, cls: type, aliases: Mapping[str, tuple[st
             unstructure = generated["unstructure"] = make_dict_unstructure_fn(
                 cls, conv, **overrides
             )
-        return unstructure(value)
+        data = unstructure(value)
+        if keeps_extra:
+            for key, item in data.pop(_EXTRA).items():
+                data.setdefault(key, item)
+        return data
 
     conv.register_structure_hook(cls, structure_aliased)
     conv.register_unstructure_hook(cls, unstructure_aliased)

@@ -12,6 +12,7 @@ from simwood_async import _json
 from simwood_async._area import Area
 from simwood_async._converter import format_wire_datetime
 from simwood_async._http import path
+from simwood_async._operation import operation
 from simwood_async._types import GMT
 from simwood_async._validate import day, one_of
 from simwood_async.cdrs._decoders import guarded, identities, keyed_decoder, overlap, typed_decoder
@@ -86,6 +87,13 @@ def _aware(name: str, value: dt.datetime) -> str:
     return format_wire_datetime(value, GMT)
 
 
+def _end_key(end: dt.datetime | dt.date | None) -> str | None:
+    # A date stays a date (through that day); a time is its GMT instant (validated already).
+    if end is None or not isinstance(end, dt.datetime):
+        return None if end is None else end.isoformat()
+    return end.astimezone(GMT).isoformat()
+
+
 class CdrsApi(Area):
     """`client.cdrs`: voice call records from `/v3/voice/{ACCOUNT}/cdr`.
 
@@ -127,6 +135,8 @@ class CdrsApi(Area):
         fields["filter"] = wire_filter
         return await self._t.request("POST", url, json=fields, retry=True)
 
+    @operation("GET or POST", "/v3/voice/{ACCOUNT}/cdr")
+    @operation("GET or POST", "/v3/voice/{ACCOUNT}/cdr/{YYYY-MM-DD}")
     async def page(
         self,
         date: dt.date | str | None = None,
@@ -196,6 +206,8 @@ class CdrsApi(Area):
 
         return fetch
 
+    @operation("GET or POST", "/v3/voice/{ACCOUNT}/cdr")
+    @operation("GET or POST", "/v3/voice/{ACCOUNT}/cdr/{YYYY-MM-DD}")
     def pull(
         self,
         start: dt.datetime | dt.date,
@@ -269,6 +281,8 @@ class CdrsApi(Area):
         )
         return CdrPull(engine, windows=windows)
 
+    @operation("GET or POST", "/v3/voice/{ACCOUNT}/cdr")
+    @operation("GET or POST", "/v3/voice/{ACCOUNT}/cdr/{YYYY-MM-DD}")
     async def pull_to_file(
         self,
         file: str | os.PathLike[str],
@@ -291,13 +305,18 @@ class CdrsApi(Area):
         No typed models are built: each page is decoded once (orjson when installed), rows
         are de-duplicated by their identity (as in `pull`) and written as lines, oldest first,
         window by window, with every key each row has.
-        A checkpoint next to the file (`FILE.checkpoint.json`) records each finished window;
-        if the pull is interrupted, running it again with the same arguments resumes: finished
-        windows are not fetched again and no row is written twice. The checkpoint is removed
-        when the pull completes.
+        Rows go to `FILE.partial` beside the file, which replaces `FILE` only when the pull
+        completes: a failed pull leaves an earlier `FILE` as it was, and a failed first pull
+        leaves no empty file. A checkpoint (`FILE.checkpoint.json`) records the pull's plan
+        and each finished window; if the pull is interrupted, running it again with the same
+        arguments resumes the recorded range (even after midnight GMT, or when `end` reached
+        "now"): finished windows are not fetched again and no row is written twice. A
+        different pull to the same file is refused while the checkpoint is there, unless
+        `resume=False`. The partial file and checkpoint are removed when the pull completes,
+        and when it fails before finishing any window.
 
         Args:
-            file: The output path (replaced, unless resuming).
+            file: The output path (replaced whole when the pull completes).
             start: As for `pull`.
             end: As for `pull`.
             format: `jsonl` (one JSON object per line, the API's keys) or `csv` (a header of
@@ -307,7 +326,7 @@ class CdrsApi(Area):
             concurrency: Requests in flight at once.
             page_size: Rows per request.
             window: Split days further (e.g. `timedelta(hours=1)`).
-            resume: Use a matching checkpoint if there is one (else start afresh).
+            resume: Resume from the checkpoint if there is one; False starts afresh.
             on_progress: Called with a `PullProgress` after every page.
             limiter: A limit on requests in flight shared with other pulls (several
                 accounts under one limit: `simwood_async.cdrs.pull_accounts`).
@@ -320,7 +339,8 @@ class CdrsApi(Area):
             What was done (rows, pages, windows, bytes, the range).
 
         Raises:
-            InvalidInputError: Bad arguments (before any request) or an unwritable file.
+            InvalidInputError: Bad arguments (before any request), an unwritable file, or
+                (with `resume`) a checkpoint of a different pull to this file.
             SimwoodError: A page failed after its retries (the checkpoint stays, so the
                 pull can be resumed).
         """
@@ -331,7 +351,8 @@ class CdrsApi(Area):
         identity = {
             "account": self._t.account,
             "start": first.isoformat(),
-            "end": requested_until.isoformat() if end is not None else None,
+            # The end as asked for, not clamped to now: the same pull after midnight is the same.
+            "end": _end_key(end),
             "filter": _json.dumps(wire_filter).decode() if wire_filter else None,
             "window": str(int(window.total_seconds())) if window is not None else None,
             "format": format,

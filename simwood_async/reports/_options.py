@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,6 +14,7 @@ import attrs
 
 from simwood_async.exceptions import ConfigurationError
 from simwood_async.reports._callbacks import CallbackReceiver
+from simwood_async.reports._profile import ReportProfile
 from simwood_async.reports._store import ReportStore
 
 __all__ = ["ReportOptions"]
@@ -20,9 +23,22 @@ __all__ = ["ReportOptions"]
 EXPIRY = 300.0
 
 
+def gmt_today() -> dt.date:
+    """Today's date in GMT (the API's days are GMT days)."""
+    return dt.datetime.now(tz=dt.timezone.utc).date()
+
+
 def _positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if not value > 0:
         raise ConfigurationError(f"{attribute.name} must be > 0, got {value!r}")
+
+
+def _profile(value: ReportProfile | str | os.PathLike[str] | None) -> ReportProfile | None:
+    if value is None or isinstance(value, ReportProfile):
+        return value
+    if not isinstance(value, (str, os.PathLike)):
+        raise ConfigurationError(f"profile must be a path or a ReportProfile, got {value!r}")
+    return ReportProfile(value)
 
 
 def _url(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
@@ -63,9 +79,17 @@ class ReportOptions:
         jitter: Relative spread of the round interval (0.2: +-10 %).
         prior_strength: How many observed reports the generation-time prior is worth.
         memory: Roughly how many recent reports of a kind the model remembers.
+        profile: Where learned generation times persist: a file path (loaded when first
+            needed, saved when the client closes, so a new process starts warm) or a
+            `ReportProfile` you manage (share it, or `snapshot()`/`restore()` it yourself).
+            None: each client starts from the prior.
         clock: Monotonic seconds (inject a fake one in tests).
         sleep: Awaitable sleep on that clock.
         random: A float in [0, 1), for jitter.
+        today: Today's date (GMT), read when a report is requested without a date: the
+            request is keyed and re-requested with that day (inject one for tests).
+        store_timeout: The longest any one call to the `store` may take (real seconds); a
+            store that stalls longer is treated as failing.
 
     .. versionadded:: 0.1.0
     """
@@ -84,9 +108,12 @@ class ReportOptions:
     jitter: float = attrs.field(default=0.2, validator=[attrs.validators.ge(0.0)])
     prior_strength: float = attrs.field(default=2.0, validator=_positive)
     memory: int = attrs.field(default=200, validator=attrs.validators.ge(1))
+    profile: ReportProfile | None = attrs.field(default=None, converter=_profile)
     clock: Callable[[], float] = attrs.field(default=anyio.current_time, repr=False)
     sleep: Callable[[float], Awaitable[None]] = attrs.field(default=anyio.sleep, repr=False)
     random: Callable[[], float] = attrs.field(default=random.random, repr=False)
+    today: Callable[[], dt.date] = attrs.field(default=gmt_today, repr=False)
+    store_timeout: float = attrs.field(default=10.0, validator=_positive)
 
     def __attrs_post_init__(self) -> None:
         if self.min_interval > self.max_interval:
@@ -103,4 +130,4 @@ class ReportOptions:
         """The `callback` value sent with report requests (token appended if a receiver)."""
         if self.callback_url is None or self.callback_receiver is None:
             return self.callback_url
-        return self.callback_url.rstrip("/") + "/" + self.callback_receiver.token
+        return self.callback_receiver.url(self.callback_url)

@@ -13,8 +13,11 @@ from simwood_async._types import GMT
 from simwood_async.sandbox._account import AccountState
 from simwood_async.sandbox._data import DEFAULT_CACHE_BYTES, CdrSource
 from simwood_async.sandbox._faults import Faults
+from simwood_async.sandbox._numbers_state import NumberInventory
+from simwood_async.sandbox._porting import PortingState
 from simwood_async.sandbox._state import ReportStore
 from simwood_async.sandbox._stats import Stats
+from simwood_async.sandbox._wire import check_forms
 
 if TYPE_CHECKING:
     from simwood_async.sandbox._clock import Clock
@@ -48,6 +51,7 @@ class SandboxCore:
         live_calls_per_minute: float,
         sleep: Callable[[float], Awaitable[Any]],
         cdr_cache_bytes: int = DEFAULT_CACHE_BYTES,
+        wire_forms: Mapping[str, str] | None = None,
     ) -> None:
         self.seed = seed
         self.account = account
@@ -56,6 +60,8 @@ class SandboxCore:
         self.clock = clock
         self.converter = make_converter()
         self.report_delay = report_delay
+        #: The wire form each multi-form operation answers in (see `_wire.WIRE_FORMS`).
+        self.wire_forms = check_forms(wire_forms)
         self.sleep = sleep
         self.started_at = clock.now()
         self.cdrs = CdrSource(
@@ -72,6 +78,8 @@ class SandboxCore:
         self.faults = Faults(seed)
         self.stats = Stats()
         self.account_state = AccountState(seed=seed, account=account)
+        self.numbers = NumberInventory(seed=seed, account=account)
+        self.porting = PortingState()
         self._delay_rng = random.Random(f"{seed}:report-delay")  # noqa: S311
         self._lock = threading.Lock()
 
