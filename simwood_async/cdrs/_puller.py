@@ -141,7 +141,7 @@ class PageEngine(Generic[T]):
 
     def _held_ahead(self) -> int:
         return sum(
-            s.in_flight + (len(s.pieces) if self._ordered else 0)
+            s.in_flight + (s.held() if self._ordered else 0)
             for i, s in self._active.items()
             if i != self._cursor
         )
@@ -277,11 +277,11 @@ class PageEngine(Generic[T]):
         state, page = item.state, item.page
         self._emitting = state
         rows: list[T] = []
-        for piece in state.pieces.pop(page, []):
-            assert piece.body is not None  # noqa: S101 - ordered pulls keep bodies
-            body = self._spill.get(piece.body)
-            self._spill.release(piece.body)
-            rows += state.dedupe(page, reversed(self._decode(body, piece.cache)))
+        for handle, cache in state.take(page):
+            assert handle is not None  # noqa: S101 - ordered pulls keep bodies
+            body = self._spill.get(handle)
+            self._spill.release(handle)
+            rows += state.dedupe(page, reversed(self._decode(body, cache)))
         state.emitted.pop(page + 2, None)  # pages below this one never look that far
         return CdrChunk(state.window, rows, last=item.last)
 

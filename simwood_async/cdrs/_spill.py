@@ -20,7 +20,9 @@ __all__ = ["DEFAULT_SPILL_BYTES", "SpillStore"]
 #: Bytes of page bodies a pull keeps in memory before spilling to disk.
 DEFAULT_SPILL_BYTES: Final = 16 * 1024 * 1024
 
-Handle = bytes | tuple[int, int]  # the body itself, or (offset, length) in the file
+# The body itself, or its place in the file as one int, `offset << 32 | length` (a window
+# can hold thousands of them: an int is the smallest record).
+Handle = bytes | int
 
 
 class SpillStore:
@@ -47,7 +49,7 @@ class SpillStore:
             self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by `close()`
         self._file.seek(self._end)
         self._file.write(body)
-        handle = (self._end, len(body))
+        handle = (self._end << 32) | len(body)
         self._end += len(body)
         self._live += 1
         self.spilled += len(body)
@@ -57,8 +59,8 @@ class SpillStore:
         """The body behind a handle."""
         if isinstance(handle, bytes):
             return handle
-        assert self._file is not None  # noqa: S101 - only spilled handles are tuples
-        offset, length = handle
+        assert self._file is not None  # noqa: S101 - only spilled handles are ints
+        offset, length = handle >> 32, handle & 0xFFFFFFFF
         self._file.seek(offset)
         return self._file.read(length)
 

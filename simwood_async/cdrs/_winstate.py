@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 __all__ = ["Emit", "PageResult", "Piece", "WindowState", "ordered_before"]
 
 T = TypeVar("T")
-_NONE: frozenset[str] = frozenset()
 _NO_KEYS: frozenset[str] = frozenset()
 
 
@@ -55,6 +54,7 @@ class Emit:
 
 class WindowState:
     __slots__ = (
+        "bodies",
         "emitted",
         "end",
         "fetching",
@@ -82,6 +82,9 @@ class WindowState:
         self.fetching: set[int] = set()  # pages in flight
         self.refetch: set[int] = set()  # pages whose boundary with the one before failed
         self.pieces: dict[int, list[Piece]] = {}
+        # Settled pages (see `settle`): only what emitting them needs, the bodies' handles
+        # (and what decoding may reuse), as small as can be: thousands in a busy day.
+        self.bodies: dict[int, list[tuple[Handle | None, Any]] | tuple[Handle | None, Any]] = {}
         # Identities emitted, by page: only a page's neighbours can repeat its rows.
         self.emitted: dict[int, set[str]] = {}
         self.low = 0  # pages below this have dropped their `emitted` sets
@@ -90,6 +93,17 @@ class WindowState:
 
     def schedulable(self) -> bool:
         return self.end is None and self.next_page <= self.horizon
+
+    def take(self, page: int) -> list[tuple[Handle | None, Any]]:
+        """Remove and return a page's bodies and caches, oldest fetch first."""
+        settled = self.bodies.pop(page, None)
+        if settled is not None:
+            return settled if isinstance(settled, list) else [settled]
+        return [(piece.body, piece.cache) for piece in self.pieces.pop(page, [])]
+
+    def held(self) -> int:
+        """Pages held (received and not yet emitted)."""
+        return len(self.pieces) + len(self.bodies)
 
     def complete(self) -> bool:
         return self.end is not None and self.in_flight == 0 and not self.refetch
@@ -140,24 +154,16 @@ class WindowState:
             and self.settled not in pending
             and self.settled + 1 not in pending
         ):
-            self.pieces[self.settled] = [
-                Piece(
-                    body=piece.body,
-                    cache=piece.cache,
-                    count=piece.count,
-                    head=None,
-                    tail=_NONE,
-                    sent=0,
-                    received=0,
-                )
-                for piece in self.pieces[self.settled]
-            ]
+            pieces = self.pieces.pop(self.settled)
+            kept = [(piece.body, piece.cache) for piece in pieces]
+            self.bodies[self.settled] = kept[0] if len(kept) == 1 else kept
+            self.verified.discard(self.settled)
             self.settled += 1
 
     def prune(self) -> None:
         """Drop `emitted` sets no future page of an unordered window can be compared with."""
         prefix = self.low
-        while prefix in self.pieces:
+        while prefix in self.pieces or prefix in self.bodies:
             prefix += 1
         pending = self.refetch | self.fetching
         limit = min(prefix, min(pending, default=prefix)) - 3
