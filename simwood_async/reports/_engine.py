@@ -29,6 +29,7 @@ from simwood_async.exceptions import (
     RequestInfo,
 )
 from simwood_async.reports._body import decode_rows, envelope_hash
+from simwood_async.reports._fleet import HintSharing, RequestSharing, request_key
 from simwood_async.reports._options import ReportOptions
 from simwood_async.reports._poller import Poller
 from simwood_async.reports._stats import ReportStats
@@ -141,6 +142,8 @@ class ReportEngine:
         self._poller.bind(self._tg)
         if self.options.callback_receiver is not None:
             self.options.callback_receiver.attach(self)
+        if isinstance(self._store, HintSharing):  # callbacks that land on other processes
+            self._store.listen_hints(self.notify_ready)
 
     async def aclose(self) -> None:
         """Cancel every flight; waiters get a `ReportError`. No task outlives this call."""
@@ -151,6 +154,8 @@ class ReportEngine:
         self._poller.bind(None)
         if self.options.callback_receiver is not None:
             self.options.callback_receiver.detach(self)
+        if isinstance(self._store, HintSharing):
+            self._store.ignore_hints(self.notify_ready)
         tg.cancel_scope.cancel()
         try:
             await stack.aclose()
@@ -338,9 +343,10 @@ class ReportEngine:
         report_hash = flight.report_hash
         probe_first = report_hash is not None  # a known hash may be ready already (or gone)
         history: list[str] = []
+        shared = 0  # the version of a fleet-shared hash this flight used (`RequestSharing`)
         while True:
             if report_hash is None:
-                report_hash = await self._post(flight)
+                report_hash, shared = await self._share_post(flight, shared)
                 probe_first = False
             flight.report_hash = report_hash
             flight.hash_known.set()
@@ -388,6 +394,17 @@ class ReportEngine:
             self.stats.re_requests += 1
             logger.info("report %s: %s; requesting it again", report_hash, detail)
             report_hash = None
+
+    async def _share_post(self, flight: _Flight, after: int) -> tuple[str, int]:
+        """POST, or take the hash of the same request POSTed by another process of a fleet."""
+        if not isinstance(self._store, RequestSharing):
+            return await self._post(flight), 0
+        assert flight.request is not None  # noqa: S101 - resumed flights never post
+        key = request_key(flight.transport.account, flight.request)
+        ttl = max(flight.deadline_at - self._clock(), 1.0)
+        return await self._store.share_request(
+            key, lambda: self._post(flight), after=after, ttl=ttl
+        )
 
     async def _post(self, flight: _Flight) -> str:
         assert flight.request is not None  # noqa: S101 - resumed flights never post

@@ -3,12 +3,17 @@
 Keys, under a configurable prefix (`simwood:reports:` plus the account, if given):
 
 * `{prefix}{hash}:claim`: `"<generation> <owner>"`, the owner's lease, with a `PX` expiry. The
-  owner renews it every `lease / 3` seconds while it works; a crashed owner stops renewing, the
-  key expires, and the next `claim` opens a new generation.
+  owner renews it every `lease / 3` seconds for as long as it works (however far later callers
+  push the deadline) and confirms it right before each request that may download the file; a
+  crashed owner stops renewing, the key expires, and the next `claim` opens a new generation.
 * `{prefix}{hash}:gen`: the hash's generation counter (kept a day after its last claim).
 * `{prefix}{hash}:{generation}:outcome`: the published outcome (status, detail and the raw
   body bytes), kept `result_ttl` seconds; a release leaves a `released` marker instead.
-* the channel `{prefix}events`: `"<hash> <generation>"` whenever a generation ends.
+* the channel `{prefix}events`: `"<hash> <generation>"` whenever a generation ends (and the
+  request records' and limiter's wake-ups, and callback hints: `"hint:<hash> <store>"`).
+* `{prefix}profile:{name}`: a learned generation-time profile (opaque bytes), `profile_ttl`.
+* request records (`_redis_requests.py`: one POST per report for the fleet) and, with
+  `max_in_flight`, the fleet's request slots (`_redis_limit.py`).
 
 Every change is one Lua script, so claim, publish and release are atomic and a late publish of a
 generation that is no longer the caller's changes nothing. Waiters are woken by the channel
@@ -20,6 +25,7 @@ server's own clock, so this store works in real seconds, not the engine's inject
 from __future__ import annotations
 
 import logging
+import secrets
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -29,6 +35,8 @@ import coredis
 import coredis.exceptions
 
 from simwood_async.exceptions import ConfigurationError, ConnectError
+from simwood_async.reports._redis_limit import FleetLimiter
+from simwood_async.reports._redis_requests import SharedPosts
 from simwood_async.reports._redis_scripts import (
     CLAIM,
     RENEW,
@@ -38,11 +46,11 @@ from simwood_async.reports._redis_scripts import (
     ms,
     text,
 )
-from simwood_async.reports._redis_tasks import Leases, Notices
+from simwood_async.reports._redis_tasks import Common, Health, Leases, Notices
 from simwood_async.reports._store import Claim, StoredOutcome
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from coredis.commands.script import Script
     from typing_extensions import Self
@@ -71,6 +79,11 @@ def _positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
         raise ConfigurationError(f"{attribute.name} must be > 0, got {value!r}")
 
 
+def _slots(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ConfigurationError(f"{attribute.name} must be a whole number >= 1, got {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class _Settings:
     """The store's timings, checked before any I/O."""
@@ -79,6 +92,8 @@ class _Settings:
     recheck: float = attrs.field(validator=_positive)
     result_ttl: float = attrs.field(validator=_positive)
     command_timeout: float = attrs.field(validator=_positive)
+    profile_ttl: float = attrs.field(validator=_positive)
+    max_in_flight: int | None = attrs.field(validator=_slots)
 
 
 class RedisReportStore:
@@ -114,9 +129,16 @@ class RedisReportStore:
         recheck: float = 2.0,
         result_ttl: float = 300.0,
         command_timeout: float = 5.0,
+        profile_ttl: float = 7 * 86_400.0,
+        max_in_flight: int | None = None,
     ) -> None:
         self._s = _Settings(
-            lease=lease, recheck=recheck, result_ttl=result_ttl, command_timeout=command_timeout
+            lease=lease,
+            recheck=recheck,
+            result_ttl=result_ttl,
+            command_timeout=command_timeout,
+            profile_ttl=profile_ttl,
+            max_in_flight=max_in_flight,
         )
         self._client = client
         self._location = location
@@ -125,12 +147,25 @@ class RedisReportStore:
         self._settle = client.register_script(SETTLE)
         self._renew = client.register_script(RENEW)
         self._state = client.register_script(STATE)
+        self._health = Health(location)
         self._leases = Leases(
-            lambda keys, args: self._run(self._renew, keys, args),
-            lambda report_hash: self._key(report_hash, "claim"),
-            lease,
+            lambda keys, args: self._run(self._renew, keys, args), lease, self._health
         )
         self._notices = Notices(client, prefix + "events", recheck)
+        self._notices.origin = secrets.token_hex(8)
+        common = Common(
+            client,
+            self._run,
+            self._prefix.__add__,
+            self._notices,
+            self._leases,
+            self._health,
+            _REDIS_ERRORS,
+        )
+        self._posts = SharedPosts(common, recheck=recheck)
+        self.limiter: FleetLimiter | None = None
+        if max_in_flight is not None:
+            self.limiter = FleetLimiter(common, limit=max_in_flight, recheck=recheck)
         self._open = False
 
     def __repr__(self) -> str:
@@ -152,6 +187,8 @@ class RedisReportStore:
         recheck: float = 2.0,
         result_ttl: float = 300.0,
         command_timeout: float = 5.0,
+        profile_ttl: float = 7 * 86_400.0,
+        max_in_flight: int | None = None,
     ) -> AsyncIterator[Self]:
         """Open a store on a Redis URL (its own connection pool) or on your coredis client.
 
@@ -167,6 +204,10 @@ class RedisReportStore:
                 was missed).
             result_ttl: Seconds a published outcome is kept in Redis.
             command_timeout: Seconds one Redis command may take before the store gives up on it.
+            profile_ttl: Seconds a shared generation-time profile is kept after its last save.
+            max_in_flight: A cap on API requests in flight across every process using this
+                Redis and prefix: `store.limiter`, to pass as
+                `SimwoodClient(request_limiter=store.limiter)`. None: no shared cap.
 
         Yields:
             The open store.
@@ -178,7 +219,12 @@ class RedisReportStore:
         .. versionadded:: 0.1.0
         """
         settings = _Settings(
-            lease=lease, recheck=recheck, result_ttl=result_ttl, command_timeout=command_timeout
+            lease=lease,
+            recheck=recheck,
+            result_ttl=result_ttl,
+            command_timeout=command_timeout,
+            profile_ttl=profile_ttl,
+            max_in_flight=max_in_flight,
         )
         if (url is None) == (client is None):
             raise ConfigurationError("pass exactly one of url= and client=")
@@ -242,22 +288,16 @@ class RedisReportStore:
             )
 
     def _unavailable(self, what: str, report_hash: str, err: BaseException) -> None:
-        logger.warning(
-            "report %s: redis %s unavailable during %s (%s: %s); working without coordination",
-            report_hash,
-            self._location,
-            what,
-            type(err).__name__,
-            str(err),  # a string: a record holding the error would keep its frames alive
-        )
+        self._health.failed(f"{what} of report {report_hash}", err)
 
     # -- the protocol ------------------------------------------------------------------------
 
     async def claim(self, report_hash: str, owner: str, *, ttl: float) -> Claim:
-        """Own the hash's current generation if nobody does; a claim lapses after `ttl` s.
+        """Own the hash's current generation if nobody does.
 
-        The lease lasts `min(lease, ttl)` and is renewed until `ttl` has passed. If Redis
-        cannot be reached the caller owns generation 0 alone (nothing is shared).
+        The lease lasts `min(lease, ttl)` at first and is renewed for as long as the owner
+        holds it (until it publishes or releases). If Redis cannot be reached the caller owns
+        generation 0 alone (nothing is shared).
         """
         self._check_open()
         lease = min(self._s.lease, ttl)
@@ -271,9 +311,10 @@ class RedisReportStore:
         except _REDIS_ERRORS as err:
             self._unavailable("a claim", report_hash, err)
             return Claim(owned=True, generation=0, owner=owner)
+        self._health.ok()
         claim = Claim(owned=bool(owned), generation=int(generation), owner=text(holder))
         if claim.owned:
-            self._leases.hold(report_hash, claim.generation, owner, ttl)
+            self._leases.hold(self._key(report_hash, "claim"), f"{claim.generation} {owner}")
             logger.debug("report %s: claimed generation %d", report_hash, claim.generation)
         else:
             logger.debug(
@@ -305,7 +346,7 @@ class RedisReportStore:
     async def _end(
         self, report_hash: str, claim: Claim, status: str, detail: str, body: bytes | None
     ) -> bool:
-        self._leases.drop(report_hash, claim.generation)
+        self._leases.drop(self._key(report_hash, "claim"), f"{claim.generation} {claim.owner}")
         if not self._open or claim.generation == 0:
             return False  # closed (nothing to renew any more) or never shared
         try:
@@ -314,6 +355,7 @@ class RedisReportStore:
                 [
                     self._key(report_hash, "claim"),
                     self._key(report_hash, f"{claim.generation}:outcome"),
+                    self._key(report_hash, "req"),
                 ],
                 [
                     f"{claim.generation} {claim.owner}",
@@ -330,6 +372,7 @@ class RedisReportStore:
             what = "a release" if status == "released" else "a publish"
             self._unavailable(what, report_hash, err)
             return False
+        self._health.ok()
         if not done:
             logger.warning(
                 "report %s: generation %d was no longer ours (its lease lapsed); "
@@ -360,6 +403,7 @@ class RedisReportStore:
                     self._unavailable("a wait", report_hash, err)
                     await anyio.sleep(self._s.recheck)  # no hot loop of failing claims
                     return None
+                self._health.ok()
                 if state[0] == 1:
                     return self._outcome(report_hash, generation, state[1:])
                 if state[0] == 0:
@@ -393,3 +437,71 @@ class RedisReportStore:
             logger.warning("report %s: unreadable shared outcome %r", report_hash, status)
             return None
         return StoredOutcome(status=cast("Any", status), body=body, detail=detail)
+
+    # -- what a fleet adds (`_fleet.py`) -----------------------------------------------------
+
+    async def share_request(
+        self, key: str, post: Callable[[], Awaitable[str]], *, after: int, ttl: float
+    ) -> tuple[str, int]:
+        """One POST of a report request for every process (see `RequestSharing`)."""
+        self._check_open()
+        return await self._posts.share(key, post, after=after, ttl=max(ttl, self._s.lease))
+
+    async def confirm(self, report_hash: str, generation: int, owner: str) -> bool:
+        """Whether this generation is still the caller's (its lease renewed if so).
+
+        If Redis cannot be reached, True: the caller works alone anyway.
+        """
+        if generation == 0 or not self._open:
+            return True
+        key = self._key(report_hash, "claim")
+        if not self._leases.holds(key, f"{generation} {owner}"):
+            return False  # released, or found lost by the renewal loop
+        try:
+            with anyio.fail_after(self._s.command_timeout):
+                (kept,) = await self._leases.renew([key])
+        except _REDIS_ERRORS as err:
+            self._unavailable("a lease check", report_hash, err)
+            return True
+        return kept
+
+    async def share_hint(self, report_hash: str) -> None:
+        """Tell the other processes that `report_hash` is said to be ready (a callback)."""
+        if not self._open:
+            return
+        message = f"hint:{report_hash} {self._notices.origin}"
+        try:
+            with anyio.fail_after(self._s.command_timeout):
+                await self._client.publish(self._notices.channel, message)
+        except _REDIS_ERRORS as err:
+            self._unavailable("a callback hint", report_hash, err)
+
+    def listen_hints(self, handler: Callable[[str], object]) -> None:
+        """Call `handler(report_hash)` for each hint another process shares."""
+        if handler not in self._notices.hint_handlers:
+            self._notices.hint_handlers.append(handler)
+
+    def ignore_hints(self, handler: Callable[[str], object]) -> None:
+        """Stop calling `handler`."""
+        if handler in self._notices.hint_handlers:
+            self._notices.hint_handlers.remove(handler)
+
+    async def save_profile(self, name: str, data: bytes) -> None:
+        """Keep a serialised generation-time profile for every process (`profile_ttl`)."""
+        try:
+            with anyio.fail_after(self._s.command_timeout):
+                await self._client.set(
+                    self._prefix + f"profile:{name}", data, px=ms(self._s.profile_ttl)
+                )
+        except _REDIS_ERRORS as err:
+            self._health.failed("saving the learned profile", err)
+
+    async def load_profile(self, name: str) -> bytes | None:
+        """The profile kept under `name`, or None (none yet, or Redis unreachable)."""
+        try:
+            with anyio.fail_after(self._s.command_timeout), self._client.decoding(mode=False):
+                data = await self._client.get(self._prefix + f"profile:{name}")
+        except _REDIS_ERRORS as err:
+            self._health.failed("loading the learned profile", err)
+            return None
+        return cast("bytes | None", data)
