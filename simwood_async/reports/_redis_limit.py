@@ -8,7 +8,8 @@ process, one task at a time competes for a slot (the others queue behind it in o
 freed slot costs one retry per process, not one per waiting task.
 
 The client's own limiter (`max_concurrency`) still applies first. If Redis cannot be reached,
-requests go on under that local limit alone, and the outage is logged once.
+requests go on under that local limit alone (Redis is tried again every `recheck` seconds),
+and the outage is logged once.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class FleetLimiter:
         self._errors = common.errors
         self._recheck = recheck
         self._gate: anyio.Lock | None = None
+        self._retry_at = 0.0
         self.limit = limit
         self.taken = 0
         self.unshared = 0
@@ -76,6 +78,9 @@ class FleetLimiter:
                     await self._give(*held)
 
     async def _take(self) -> tuple[str, str] | None:
+        if anyio.current_time() < self._retry_at:
+            self.unshared += 1  # Redis failed a moment ago: don't queue every request on it
+            return None
         token = secrets.token_hex(8)
         while True:
             event = self._notices.register(_NAME)
@@ -86,6 +91,7 @@ class FleetLimiter:
                     )
                 except self._errors as err:
                     self._health.failed("the shared request limiter", err)
+                    self._retry_at = anyio.current_time() + self._recheck
                     self.unshared += 1
                     return None
                 self._health.ok()
