@@ -17,7 +17,7 @@ import hashlib
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Iterable
 
     from simwood_async.reports._request import ReportRequest
 
@@ -27,6 +27,7 @@ __all__ = [
     "ProfileSharing",
     "RequestSharing",
     "request_key",
+    "share_hint",
 ]
 
 
@@ -36,6 +37,15 @@ def request_key(account: str, request: ReportRequest[object]) -> str:
         [account, "/".join(request.endpoint), *(f"{k}={v}" for k, v in request.fields)]
     )
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+async def share_hint(report_hash: str, stores: Iterable[object]) -> None:
+    """Pass a callback's hint to the other processes through each store that carries hints."""
+    seen: set[int] = set()
+    for store in stores:
+        if isinstance(store, HintSharing) and id(store) not in seen:
+            seen.add(id(store))
+            await store.share_hint(report_hash)  # never raises: the store logs its failures
 
 
 @runtime_checkable
