@@ -132,7 +132,7 @@ class CallbackReceiver:
             return 400, "Bad Request: expected a report callback payload"
         self.accepted += 1
         known = [engine.notify_ready(report_hash) for engine in list(self._engines)]
-        await share_hint(report_hash, [engine.options.store for engine in self._engines])
+        await share_hint(report_hash, self._engines)
         logger.info(
             "report callback for %s (%s)", report_hash, "pending" if any(known) else "ignored"
         )

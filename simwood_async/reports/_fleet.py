@@ -39,10 +39,11 @@ def request_key(account: str, request: ReportRequest[object]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-async def share_hint(report_hash: str, stores: Iterable[object]) -> None:
-    """Pass a callback's hint to the other processes through each store that carries hints."""
+async def share_hint(report_hash: str, engines: Iterable[object]) -> None:
+    """Pass a callback's hint to other processes through each engine's store, if it can."""
     seen: set[int] = set()
-    for store in stores:
+    for engine in list(engines):
+        store = getattr(getattr(engine, "options", None), "store", None)
         if isinstance(store, HintSharing) and id(store) not in seen:
             seen.add(id(store))
             await store.share_hint(report_hash)  # never raises: the store logs its failures
