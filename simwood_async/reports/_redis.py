@@ -31,10 +31,9 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 import anyio
 import attrs
-import coredis
-import coredis.exceptions
 
 from simwood_async.exceptions import ConfigurationError, ConnectError
+from simwood_async.reports._redis_fleet import REDIS_ERRORS, FleetMethods, Settings
 from simwood_async.reports._redis_limit import FleetLimiter
 from simwood_async.reports._redis_requests import SharedPosts
 from simwood_async.reports._redis_scripts import (
@@ -50,8 +49,9 @@ from simwood_async.reports._redis_tasks import Common, Health, Leases, Notices
 from simwood_async.reports._store import Claim, StoredOutcome
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import AsyncIterator
 
+    import coredis
     from coredis.commands.script import Script
     from typing_extensions import Self
 
@@ -63,40 +63,10 @@ logger = logging.getLogger("simwood_async")
 PREFIX: Final = "simwood:reports:"
 #: A generation counter outlives its last claim by at least this long (seconds).
 _COUNTER_KEEP: Final = 86_400.0
-#: What a failing Redis raises (a timeout of ours included).
-_REDIS_ERRORS: Final = (
-    coredis.exceptions.RedisError,
-    OSError,
-    TimeoutError,
-    anyio.BrokenResourceError,  # a connection closed under a command
-    anyio.ClosedResourceError,
-)
 _STATUSES: Final = frozenset({"ready", "gone", "broken"})
 
 
-def _positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
-    if not value > 0:
-        raise ConfigurationError(f"{attribute.name} must be > 0, got {value!r}")
-
-
-def _slots(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ConfigurationError(f"{attribute.name} must be a whole number >= 1, got {value!r}")
-
-
-@attrs.frozen(kw_only=True)
-class _Settings:
-    """The store's timings, checked before any I/O."""
-
-    lease: float = attrs.field(validator=_positive)
-    recheck: float = attrs.field(validator=_positive)
-    result_ttl: float = attrs.field(validator=_positive)
-    command_timeout: float = attrs.field(validator=_positive)
-    profile_ttl: float = attrs.field(validator=_positive)
-    max_in_flight: int | None = attrs.field(validator=_slots)
-
-
-class RedisReportStore:
+class RedisReportStore(FleetMethods):
     """A `ReportStore` in Redis, shared by every process and host that uses the same Redis.
 
     One of them polls and downloads a report hash; every other one waits for what it
@@ -132,7 +102,7 @@ class RedisReportStore:
         profile_ttl: float = 7 * 86_400.0,
         max_in_flight: int | None = None,
     ) -> None:
-        self._s = _Settings(
+        self._s = Settings(
             lease=lease,
             recheck=recheck,
             result_ttl=result_ttl,
@@ -160,7 +130,7 @@ class RedisReportStore:
             self._notices,
             self._leases,
             self._health,
-            _REDIS_ERRORS,
+            REDIS_ERRORS,
         )
         self._posts = SharedPosts(common, recheck=recheck)
         self.limiter: FleetLimiter | None = None
@@ -218,7 +188,7 @@ class RedisReportStore:
 
         .. versionadded:: 0.1.0
         """
-        settings = _Settings(
+        settings = Settings(
             lease=lease,
             recheck=recheck,
             result_ttl=result_ttl,
@@ -267,28 +237,16 @@ class RedisReportStore:
         try:
             with anyio.fail_after(self._s.command_timeout):
                 await self._client.ping()
-        except (*_REDIS_ERRORS, RuntimeError) as err:  # RuntimeError: a client never opened
+        except (*REDIS_ERRORS, RuntimeError) as err:  # RuntimeError: a client never opened
             return err
         return None
 
     # -- keys --------------------------------------------------------------------------------
 
-    def _key(self, report_hash: str, suffix: str) -> str:
-        return f"{self._prefix}{report_hash}:{suffix}"
-
     async def _run(self, script: Script[Any], keys: list[str], args: list[Any]) -> Any:
         """Run a Lua script within the command timeout; replies undecoded (bodies are bytes)."""
         with anyio.fail_after(self._s.command_timeout), self._client.decoding(mode=False):
             return await script(keys=keys, args=args)
-
-    def _check_open(self) -> None:
-        if not self._open:
-            raise ConfigurationError(
-                "the report store is not open: use `async with RedisReportStore.open(...)`"
-            )
-
-    def _unavailable(self, what: str, report_hash: str, err: BaseException) -> None:
-        self._health.failed(f"{what} of report {report_hash}", err)
 
     # -- the protocol ------------------------------------------------------------------------
 
@@ -308,7 +266,7 @@ class RedisReportStore:
                 [self._key(report_hash, "claim"), self._key(report_hash, "gen")],
                 [owner, ms(lease), ms(keep), self._notices.channel, report_hash],
             )
-        except _REDIS_ERRORS as err:
+        except REDIS_ERRORS as err:
             self._unavailable("a claim", report_hash, err)
             return Claim(owned=True, generation=0, owner=owner)
         self._health.ok()
@@ -368,7 +326,7 @@ class RedisReportStore:
                     "1" if body is not None else "0",
                 ],
             )
-        except _REDIS_ERRORS as err:
+        except REDIS_ERRORS as err:
             what = "a release" if status == "released" else "a publish"
             self._unavailable(what, report_hash, err)
             return False
@@ -399,7 +357,7 @@ class RedisReportStore:
             try:
                 try:
                     state = await self._run(self._state, keys, [str(generation)])
-                except _REDIS_ERRORS as err:
+                except REDIS_ERRORS as err:
                     self._unavailable("a wait", report_hash, err)
                     await anyio.sleep(self._s.recheck)  # no hot loop of failing claims
                     return None
@@ -437,71 +395,3 @@ class RedisReportStore:
             logger.warning("report %s: unreadable shared outcome %r", report_hash, status)
             return None
         return StoredOutcome(status=cast("Any", status), body=body, detail=detail)
-
-    # -- what a fleet adds (`_fleet.py`) -----------------------------------------------------
-
-    async def share_request(
-        self, key: str, post: Callable[[], Awaitable[str]], *, after: int, ttl: float
-    ) -> tuple[str, int]:
-        """One POST of a report request for every process (see `RequestSharing`)."""
-        self._check_open()
-        return await self._posts.share(key, post, after=after, ttl=max(ttl, self._s.lease))
-
-    async def confirm(self, report_hash: str, generation: int, owner: str) -> bool:
-        """Whether this generation is still the caller's (its lease renewed if so).
-
-        If Redis cannot be reached, True: the caller works alone anyway.
-        """
-        if generation == 0 or not self._open:
-            return True
-        key = self._key(report_hash, "claim")
-        if not self._leases.holds(key, f"{generation} {owner}"):
-            return False  # released, or found lost by the renewal loop
-        try:
-            with anyio.fail_after(self._s.command_timeout):
-                (kept,) = await self._leases.renew([key])
-        except _REDIS_ERRORS as err:
-            self._unavailable("a lease check", report_hash, err)
-            return True
-        return kept
-
-    async def share_hint(self, report_hash: str) -> None:
-        """Tell the other processes that `report_hash` is said to be ready (a callback)."""
-        if not self._open:
-            return
-        message = f"hint:{report_hash} {self._notices.origin}"
-        try:
-            with anyio.fail_after(self._s.command_timeout):
-                await self._client.publish(self._notices.channel, message)
-        except _REDIS_ERRORS as err:
-            self._unavailable("a callback hint", report_hash, err)
-
-    def listen_hints(self, handler: Callable[[str], object]) -> None:
-        """Call `handler(report_hash)` for each hint another process shares."""
-        if handler not in self._notices.hint_handlers:
-            self._notices.hint_handlers.append(handler)
-
-    def ignore_hints(self, handler: Callable[[str], object]) -> None:
-        """Stop calling `handler`."""
-        if handler in self._notices.hint_handlers:
-            self._notices.hint_handlers.remove(handler)
-
-    async def save_profile(self, name: str, data: bytes) -> None:
-        """Keep a serialised generation-time profile for every process (`profile_ttl`)."""
-        try:
-            with anyio.fail_after(self._s.command_timeout):
-                await self._client.set(
-                    self._prefix + f"profile:{name}", data, px=ms(self._s.profile_ttl)
-                )
-        except _REDIS_ERRORS as err:
-            self._health.failed("saving the learned profile", err)
-
-    async def load_profile(self, name: str) -> bytes | None:
-        """The profile kept under `name`, or None (none yet, or Redis unreachable)."""
-        try:
-            with anyio.fail_after(self._s.command_timeout), self._client.decoding(mode=False):
-                data = await self._client.get(self._prefix + f"profile:{name}")
-        except _REDIS_ERRORS as err:
-            self._health.failed("loading the learned profile", err)
-            return None
-        return cast("bytes | None", data)
