@@ -71,6 +71,7 @@ def truth(day_list: list[str]) -> dict[str, str]:
 
 
 async def _truth(day_list: list[str]) -> dict[str, str]:
+    """Fetch each day's report from a fast in-process sandbox and digest its rows."""
     from simwood_async import SimwoodClient  # noqa: PLC0415
     from simwood_async.reports import ReportOptions  # noqa: PLC0415
     from simwood_async.sandbox import IN_PROCESS_BASE_URL, Sandbox, ScaledClock  # noqa: PLC0415
@@ -93,6 +94,7 @@ async def _truth(day_list: list[str]) -> dict[str, str]:
 
 
 async def _line(stream: BufferedByteReceiveStream) -> str:
+    """The next line a child process wrote."""
     return (await stream.receive_until(b"\n", 1 << 20)).decode()
 
 
@@ -165,6 +167,7 @@ async def run_fleet(  # noqa: PLR0915 - one scenario, start to end
             async with httpx.AsyncClient(trust_env=False) as http, anyio.create_task_group() as tg:
 
                 async def follow(index: int, out: BufferedByteReceiveStream) -> None:
+                    """Collect a worker's claims and its final report."""
                     while True:
                         try:
                             data = json.loads(await _line(out))

@@ -108,6 +108,7 @@ async def main() -> None:
         ok = 0
 
         async def one(caller: int, day: str) -> None:
+            """One caller awaiting one report."""
             nonlocal ok
             try:
                 rows = await client.reports.voice_cdr_day(date=day)

@@ -97,6 +97,7 @@ def fleet_of(server: RedisServer, prefix: str, tmp_path: Path, **kwargs: object)
     """A no-argument coroutine function running `run_fleet` against `server`."""
 
     async def run() -> Fleet:
+        """Run the fleet."""
         return await run_fleet(
             redis_url=server.url,
             prefix=prefix,
