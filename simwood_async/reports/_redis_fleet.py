@@ -86,8 +86,12 @@ class FleetMethods:
     async def share_request(
         self, key: str, post: Callable[[], Awaitable[str]], *, after: int, ttl: float
     ) -> tuple[str, int]:
-        """One POST of a report request for every process (see `RequestSharing`)."""
-        self._check_open()
+        """One POST of a report request for every process (see `RequestSharing`).
+
+        A closed store shares nothing: the caller POSTs (as when Redis is down).
+        """
+        if not self._open:
+            return await post(), 0
         return await self._posts.share(key, post, after=after, ttl=max(ttl, self._s.lease))
 
     async def confirm(self, report_hash: str, generation: int, owner: str) -> bool:

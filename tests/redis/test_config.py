@@ -154,3 +154,18 @@ async def test_a_request_record_lasts_the_callers_deadline_and_ends_with_the_rep
         # A caller that found version 2 wanting (the file was gone) makes the fleet POST again.
         assert await first.share_request("k", post, after=2, ttl=60) == (H, 3)
         assert len(posts) == 3
+
+
+async def test_a_closed_store_lets_the_caller_post_alone(redis_server, prefix):
+    """After the store closed, `share_request` just POSTs (version 0: nothing shared)."""
+    posts: list[str] = []
+
+    async def post() -> str:
+        """A POST that answers with a hash."""
+        posts.append(H)
+        return H
+
+    async with open_store(redis_server, prefix) as store:
+        pass
+    assert await store.share_request("k", post, after=0, ttl=60) == (H, 0)
+    assert posts == [H]
