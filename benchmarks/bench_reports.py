@@ -13,6 +13,11 @@ the sandbox's report_delay) to its rows being in the caller's hands.
     engine against a fixed 1 s per-hash poller and a per-hash exponential backoff poller
     (1 s doubling, capped at 30 s).
 (c) the same 500 with callbacks (the engine's ASGI receiver as the sandbox's callback target).
+(d) 200 reports one at a time, each on a fresh client (as most users run them: one report in a
+    fresh process), generation times 1-120 s: "cold", with nothing learned; "warm_start", each
+    client loading the learned profile file the previous clients saved (after 200 reports
+    learned the same way); and per-report baselines (fixed 1 s; 1 s doubling to 6 s; 1 s
+    doubling to 30 s).
 
 Run: `python benchmarks/bench_reports.py [--plot]`. The last line is one JSON object.
 """
@@ -24,6 +29,7 @@ import datetime as dt
 import json
 import random
 import statistics
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +47,7 @@ START = dt.datetime(2026, 3, 15, 12, 0, 0, tzinfo=dt.timezone.utc).timestamp()
 IDENTICAL = 10_000
 NAIVE = 100
 DISTINCT = 500
+ONE_AT_A_TIME = 200
 FIRST_DAY = dt.date(2024, 6, 1)
 
 
@@ -228,10 +235,57 @@ async def engine(*, callbacks: bool) -> dict[str, Any]:
     return result
 
 
-def summary(requests: int, delays: list[float]) -> dict[str, Any]:
-    assert len(delays) == DISTINCT, len(delays)
+# -- (d) one report at a time, fresh clients ----------------------------------------------------
+
+
+async def fresh_clients(days: list[str], profile: Path | None = None) -> dict[str, Any]:
+    """Each report on a new client (loading and saving `profile` if given), one at a time."""
+    truth = Truth(VirtualClock())
+    sandbox = make_sandbox(truth)
+    delays: list[float] = []
+    for i, day in enumerate(days):
+        options = ReportOptions(random=random.Random(i).random, profile=profile)
+        async with sandbox.client(reports=options, retry=RetryPolicy()) as client:
+            await client.reports.voice_cdr_day(date=day)
+        delays.append(truth.clock.now() - truth.ready_at[day])
+    return summary(requests_sent(sandbox), delays, count=len(days))
+
+
+async def one_by_one(kind: str, days: list[str]) -> dict[str, Any]:
+    """A per-report poller: fixed 1 s, or 1 s doubling up to a cap, one report at a time."""
+    truth = Truth(VirtualClock())
+    sandbox = make_sandbox(truth)
+    cap = {"fixed_1s": 1.0, "backoff_6s": 6.0, "backoff_30s": 30.0}[kind]
+    delays: list[float] = []
+    async with raw_http(sandbox) as http:
+        for day in days:
+            link = await post(http, sandbox, day)
+            wait = 1.0
+            while (await http.get(link)).status_code != 200:
+                await anyio.sleep(wait)
+                wait = min(wait * 2, cap)
+            delays.append(truth.clock.now() - truth.ready_at[day])
+    return summary(requests_sent(sandbox), delays, count=len(days))
+
+
+async def sequential() -> dict[str, Any]:
+    """Case (d): cold clients, warm-started clients, and per-report baselines."""
+    days = dates()[:ONE_AT_A_TIME]
+    learn = [(FIRST_DAY - dt.timedelta(days=1 + i)).isoformat() for i in range(ONE_AT_A_TIME)]
+    results = {"cold": await fresh_clients(days)}
+    with tempfile.TemporaryDirectory() as folder:
+        profile = Path(folder) / "report-profile.json"
+        await fresh_clients(learn, profile)  # earlier runs, each saving what it learned
+        results["warm_start"] = await fresh_clients(days, profile)
+    for kind in ("fixed_1s", "backoff_6s", "backoff_30s"):
+        results[kind] = await one_by_one(kind, days)
+    return results
+
+
+def summary(requests: int, delays: list[float], count: int = DISTINCT) -> dict[str, Any]:
+    assert len(delays) == count, len(delays)
     return {
-        "requests_per_report": round(requests / DISTINCT, 3),
+        "requests_per_report": round(requests / count, 3),
         "median_delay_s": round(statistics.median(delays), 3),
         "p99_delay_s": round(pct(delays, 0.99), 3),
     }
@@ -297,6 +351,7 @@ async def measure() -> dict[str, Any]:
         ("fixed_1s", lambda: baseline("fixed_1s")),
         ("backoff_30s", lambda: baseline("backoff_30s")),
         ("callbacks", lambda: engine(callbacks=True)),
+        ("sequential", sequential),
     ):
         started = time.perf_counter()
         results[name] = await scenario()
@@ -337,6 +392,16 @@ def report(results: dict[str, Any], *, plot_to: Path | None) -> None:
         f"{callbacks['median_delay_s']:.3f} s, p99 {callbacks['p99_delay_s']:.3f} s "
         f"({callbacks['listings']} safety listings, {callbacks['polls']} checks answered 204)"
     )
+    print()
+    d = results["sequential"]
+    print(f"(d) {ONE_AT_A_TIME} reports one at a time, each on a fresh client, generation 1-120 s")
+    print(f"    {'strategy':<14}{'req/report':>12}{'median s':>10}{'p99 s':>9}{'vs cold':>10}")
+    for name, row in d.items():
+        ratio = row["requests_per_report"] / d["cold"]["requests_per_report"]
+        print(
+            f"    {name:<14}{row['requests_per_report']:>12.3f}{row['median_delay_s']:>10.3f}"
+            f"{row['p99_delay_s']:>9.3f}{ratio:>9.2f}x"
+        )
     took = ", ".join(f"{k} {v:.1f}" for k, v in results["seconds"].items())
     print(f"\nreal seconds (virtual clock): {took}")
     if plot_to is not None:
@@ -347,6 +412,12 @@ def report(results: dict[str, Any], *, plot_to: Path | None) -> None:
         "identical": {k: a[k] for k in ("callers", "posts", "downloads", "cpu_us_per_caller")},
         "distinct": {name: {k: row[k] for k in keys} for name, row in distinct.items()},
         "callbacks": {k: callbacks[k] for k in keys},
+        "cold": {k: d["cold"][k] for k in keys},
+        "warm_start": {k: d["warm_start"][k] for k in keys},
+        "one_at_a_time_baselines": {
+            name: {k: d[name][k] for k in keys}
+            for name in ("fixed_1s", "backoff_6s", "backoff_30s")
+        },
     }
     print(json.dumps(summary_line))
 

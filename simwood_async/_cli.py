@@ -17,9 +17,12 @@ say so on stderr.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import logging
 import sys
+import tempfile
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -44,7 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["cli", "main"]
 
 GMT: Final = dt.timezone.utc
-#: Rows per day of the embedded sandbox: enough for a visible progress bar.
+#: Rows per day of the embedded sandbox (as `simwood sandbox serve`): a visible progress bar.
 SANDBOX_ROWS_PER_DAY: Final = 5000
 EXIT_FAILURE: Final = 1
 EXIT_USAGE: Final = 2
@@ -56,6 +59,11 @@ class State:
     """What the commands share: options and how to open a client (tests swap it)."""
 
     open_client: Any = None  # CliConfig -> async context manager of a SimwoodClient
+    now: Any = attrs.field(factory=lambda: _utc_now)  # () -> aware datetime (for --days)
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(tz=GMT)
 
 
 def _fail(message: str, *, json_output: bool, code: int = EXIT_FAILURE) -> NoReturn:
@@ -88,13 +96,40 @@ async def _default_client(config: CliConfig) -> AsyncIterator[SimwoodClient]:
         yield client
 
 
+def _sandbox_notice(config: CliConfig) -> str:
+    if config.forced:
+        return "Using the embedded sandbox (--sandbox): synthetic data, not a Simwood account."
+    return (
+        "No Simwood credentials configured (flags, SIMWOOD_API_USER/SIMWOOD_API_PASSWORD/"
+        "SIMWOOD_ACCOUNT, or ~/.config/simwood/config.toml): using the embedded sandbox "
+        "(synthetic data)."
+    )
+
+
+def _hint(error: SimwoodError, config: CliConfig) -> str:
+    """A hint for errors whose usual cause the CLI can see."""
+    from simwood_async.exceptions import NotFoundError  # noqa: PLC0415
+
+    if (
+        isinstance(error, NotFoundError)
+        and not config.sandbox
+        and not config.base_url.rstrip("/").endswith("/v3")
+    ):
+        return f" (the base URL {config.base_url} does not end in /v3/; the API's root does)"
+    return ""
+
+
 def _run(
     ctx: click.Context,
     job: Callable[[SimwoodClient], Awaitable[Any]],
     *,
     sandbox_rows_per_day: int = SANDBOX_ROWS_PER_DAY,
+    interrupted: str = "interrupted",
 ) -> Any:
-    """Resolve the configuration, open a client, run `job`, and turn errors into exits."""
+    """Resolve the configuration, open a client, run `job`, and turn errors into exits.
+
+    `ctx.meta["simwood.sandbox"]` tells the command whether the sandbox answered.
+    """
     state: State = ctx.ensure_object(State)
     params = ctx.params
     json_output = bool(params.get("json_output"))
@@ -110,13 +145,14 @@ def _run(
         )
     except ConfigError as err:
         _fail(str(err), json_output=json_output, code=EXIT_USAGE)
-    if config.sandbox and not config.forced:
-        click.echo(
-            "No Simwood credentials configured (flags, SIMWOOD_API_USER/SIMWOOD_API_PASSWORD/"
-            "SIMWOOD_ACCOUNT, or ~/.config/simwood/config.toml): using the embedded sandbox.",
-            err=True,
-        )
+    ctx.meta["simwood.sandbox"] = config.sandbox
+    if config.sandbox:
+        notice = _sandbox_notice(config)
+        click.echo(json.dumps({"notice": notice}) if json_output else notice, err=True)
     opener = state.open_client or _default_client
+    # The CLI reports every failure itself, once: the library's own log lines (e.g. the
+    # report engine's warning) would repeat it, so they are kept out of the terminal.
+    logging.getLogger("simwood_async").addHandler(logging.NullHandler())
 
     async def main() -> tuple[Any, SimwoodError | None]:
         async with opener(config) as client:
@@ -129,16 +165,20 @@ def _run(
     try:
         result, error = anyio.run(main, backend="asyncio")
     except KeyboardInterrupt:
-        _fail(
-            "interrupted (run the same `cdrs pull` again to resume it)",
-            json_output=json_output,
-            code=EXIT_INTERRUPTED,
-        )
+        _fail(interrupted, json_output=json_output, code=EXIT_INTERRUPTED)
+    except SimwoodError as err:  # opening the client (e.g. its configuration)
+        code = EXIT_USAGE if isinstance(err, InvalidInputError) else EXIT_FAILURE
+        _fail(f"{type(err).__name__}: {err}", json_output=json_output, code=code)
     if isinstance(error, InvalidInputError):
         _fail(str(error), json_output=json_output, code=EXIT_USAGE)
     if error is not None:
-        _fail(f"{type(error).__name__}: {error}", json_output=json_output)
+        _fail(f"{type(error).__name__}: {error}{_hint(error, config)}", json_output=json_output)
     return result
+
+
+def _with_sandbox(ctx: click.Context, data: dict[str, Any]) -> dict[str, Any]:
+    """A JSON summary, marked when the sandbox answered."""
+    return {**data, "sandbox": True} if ctx.meta.get("simwood.sandbox") else data
 
 
 def _connection(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -257,6 +297,28 @@ class _Progress:
             )
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _recorded_days(output: Path, days: int) -> tuple[dt.date, dt.date] | None:
+    """The range of an unfinished `--days N` pull to `output`, if its checkpoint has one."""
+    from simwood_async.cdrs._checkpoint import load_checkpoint, partial_path  # noqa: PLC0415
+
+    saved = load_checkpoint(output)
+    if saved is None or not partial_path(output).exists():
+        return None
+    start, end = saved.identity.get("start"), saved.identity.get("end")
+    try:
+        first = dt.datetime.fromisoformat(start or "")
+        last = dt.date.fromisoformat(end or "")
+    except ValueError:
+        return None
+    if first.time() != dt.time(0) or (last - first.date()).days + 1 != days:
+        return None
+    return first.date(), last
+
+
 @cdrs.command("pull")
 @click.option("--from", "start", help="First day or GMT time (YYYY-MM-DD[Thh:mm[:ss]]).")
 @click.option("--to", "end", help="Last day (included) or GMT end time (excluded); default now.")
@@ -269,8 +331,8 @@ class _Progress:
     "-o",
     "--output",
     required=True,
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Output file (an interrupted pull resumes into it).",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
+    help="Output file, replaced when the pull completes (`-`: stdout).",
 )
 @click.option(
     "--format",
@@ -281,39 +343,61 @@ class _Progress:
 )
 @click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True)
 @click.option("--page-size", type=click.IntRange(1, 5000), default=500, show_default=True)
-@click.option("--no-resume", is_flag=True, help="Ignore a checkpoint and start afresh.")
+@click.option(
+    "--restart",
+    "--no-resume",
+    "restart",
+    is_flag=True,
+    help="Drop an unfinished pull's checkpoint and partial file, and start afresh.",
+)
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
 )
 @click.option(
+    "--cdr-rows-per-day",
     "--sandbox-rows-per-day",
+    "sandbox_rows_per_day",
     type=click.IntRange(0, 10**6),
     default=SANDBOX_ROWS_PER_DAY,
     show_default=True,
-    help="Volume of the embedded sandbox.",
+    help="Voice CDRs a day of the embedded sandbox (as `simwood sandbox serve`).",
 )
 @_connection
 @click.pass_context
 def cdrs_pull(ctx: click.Context, /, **options: Any) -> None:
     """Pull every voice CDR of a period to a JSON Lines or CSV file, with a progress bar.
 
-    Times are GMT. The API serves the last 90 days. Example:
+    Times are GMT. The API serves the last 90 days. Rows go to FILE.partial, which replaces
+    FILE when the pull completes; an interrupted pull resumes when the same command runs
+    again (`--days N` resumes the range it recorded, even after midnight). Example:
 
         simwood cdrs pull --from 2026-11-01 --to 2026-11-07 -o cdrs.jsonl
     """
+    state = ctx.ensure_object(State)
     start: dt.datetime | dt.date
     end: dt.datetime | dt.date | None
+    output: Path = options["output"]
+    to_stdout = str(output) == "-"
     if options["days"] is not None:
         if options["start"] or options["end"]:
             raise click.UsageError("use either --days or --from/--to")
-        today = dt.datetime.now(tz=GMT).date()
+        today = state.now().astimezone(GMT).date()
         start, end = today - dt.timedelta(days=options["days"]), today - dt.timedelta(days=1)
+        recorded = (
+            None if options["restart"] or to_stdout else _recorded_days(output, options["days"])
+        )
+        if recorded is not None and recorded != (start, end):
+            start, end = recorded
+            click.echo(
+                f"resuming the unfinished pull of {start} to {end} recorded for {output} "
+                "(--restart to pull the last days instead)",
+                err=True,
+            )
     elif options["start"]:
         start = _parse_when(options["start"], name="--from")
         end = _parse_when(options["end"], name="--to") if options["end"] else None
     else:
         raise click.UsageError("give --from (and optionally --to), or --days")
-    output: Path = options["output"]
     file_format: FileFormat = options["file_format"] or (
         "csv" if output.suffix.lower() == ".csv" else "jsonl"
     )
@@ -324,40 +408,63 @@ def cdrs_pull(ctx: click.Context, /, **options: Any) -> None:
 
     async def job(client: SimwoodClient) -> Any:
         started = time.monotonic()
-        with _Progress(enabled=show) as bar:
-            result = await client.cdrs.pull_to_file(
-                output,
-                start,
-                end,
-                format=file_format,
-                concurrency=options["concurrency"],
-                page_size=options["page_size"],
-                resume=not options["no_resume"],
-                on_progress=bar,
-            )
+        with contextlib.ExitStack() as stack:
+            target = output
+            if to_stdout:
+                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="simwood-"))
+                target = Path(folder) / f"cdrs.{file_format}"
+            with _Progress(enabled=show) as bar:
+                result = await client.cdrs.pull_to_file(
+                    target,
+                    start,
+                    end,
+                    format=file_format,
+                    concurrency=options["concurrency"],
+                    page_size=options["page_size"],
+                    resume=not options["restart"],
+                    on_progress=bar,
+                    now=state.now,
+                )
+            if to_stdout:
+                stream = sys.stdout.buffer
+                with target.open("rb") as source:
+                    while chunk := source.read(1 << 20):
+                        stream.write(chunk)
         return result, time.monotonic() - started
 
-    result, seconds = _run(ctx, job, sandbox_rows_per_day=options["sandbox_rows_per_day"])
-    summary = {
-        "path": str(result.path),
-        "format": result.format,
-        "rows": result.rows,
-        "pages": result.pages,
-        "days": result.windows,
-        "days_resumed": result.windows_resumed,
-        "bytes": result.size,
-        "start": result.start.isoformat(),
-        "until": result.until.isoformat(),
-        "seconds": round(seconds, 3),
-        "rows_per_s": round(result.rows / seconds) if seconds > 0 else None,
-    }
+    interrupted = (
+        "interrupted (run the same `cdrs pull` again to resume it)"
+        if not to_stdout
+        else "interrupted"
+    )
+    result, seconds = _run(
+        ctx, job, sandbox_rows_per_day=options["sandbox_rows_per_day"], interrupted=interrupted
+    )
+    summary = _with_sandbox(
+        ctx,
+        {
+            "path": "-" if to_stdout else str(result.path),
+            "format": result.format,
+            "rows": result.rows,
+            "pages": result.pages,
+            "days": result.windows,
+            "days_resumed": result.windows_resumed,
+            "bytes": result.size,
+            "start": result.start.isoformat(),
+            "until": result.until.isoformat(),
+            "seconds": round(seconds, 3),
+            "rows_per_s": round(result.rows / seconds) if seconds > 0 else None,
+        },
+    )
     if json_output:
-        click.echo(json.dumps(summary))
+        click.echo(json.dumps(summary), err=to_stdout)
     else:
-        resumed = f" ({result.windows_resumed} resumed)" if result.windows_resumed else ""
+        resumed = f" ({result.windows_resumed:,} resumed)" if result.windows_resumed else ""
+        where = "stdout" if to_stdout else str(result.path)
         click.echo(
-            f"{result.rows:,} rows from {result.windows} days{resumed} written to {result.path} "
-            f"({result.size:,} bytes, {seconds:.1f} s)"
+            f"{_plural(result.rows, 'row')} from {_plural(result.windows, 'day')}{resumed} "
+            f"written to {where} ({_plural(result.size, 'byte')}, {seconds:.1f} s)",
+            err=to_stdout,
         )
 
 
@@ -376,9 +483,10 @@ def balance(ctx: click.Context, /, **_: Any) -> None:
 
     data = _run(ctx, job)
     if ctx.params["json_output"]:
-        click.echo(json.dumps(_jsonable(data)))
+        click.echo(json.dumps(_with_sandbox(ctx, _jsonable(data))))
     else:
-        click.echo(f"{data.get('balance')} {data.get('currency', '')}".strip())
+        where = " (embedded sandbox)" if ctx.meta.get("simwood.sandbox") else ""
+        click.echo(f"{data.get('balance')} {data.get('currency', '')}".strip() + where)
 
 
 # -- sandbox -----------------------------------------------------------------------------------
@@ -389,45 +497,64 @@ def sandbox() -> None:
     """The API emulator."""
 
 
+def _shown_default(default: Any) -> str:
+    if default is None:
+        return ""
+    if isinstance(default, tuple):
+        return f" (default: {','.join(f'{v:g}' for v in default)})"
+    return f" (default: {default:g})" if isinstance(default, float) else f" (default: {default})"
+
+
+def _sandbox_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of `python -m simwood_async.sandbox`, from the same table."""
+    from simwood_async.sandbox.__main__ import OPTIONS  # noqa: PLC0415
+
+    for option in reversed(OPTIONS):
+        dest = option.name.removeprefix("--").replace("-", "_")
+        if option.flag:
+            decorator = click.option(option.name, dest, is_flag=True, help=option.help)
+        elif option.repeat:
+            decorator = click.option(
+                option.name, dest, multiple=True, metavar=option.metavar, help=option.help
+            )
+        else:
+            decorator = click.option(
+                option.name,
+                dest,
+                type=option.type if option.type in (int, float, str) else str,
+                default=None,
+                metavar=option.metavar,
+                help=option.help + _shown_default(option.default),
+            )
+        command = decorator(command)
+    return command
+
+
 @sandbox.command("serve")
-@click.option("--port", type=int, default=8080, show_default=True, help="0 for any free port.")
-@click.option("--json", "json_output", is_flag=True, help="Print one JSON line when ready.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--account", default="930000", show_default=True)
-@click.option("--username", default="sandbox", show_default=True)
-@click.option(
-    "--time-scale", type=float, default=1.0, show_default=True, help="Sandbox seconds per real s."
-)
-@click.option("--cdr-rows-per-day", type=int, default=200, show_default=True)
-@click.option("--live-calls-per-minute", type=float, default=0.0, show_default=True)
-@click.option(
-    "--fault",
-    "faults",
-    multiple=True,
-    metavar="SPEC",
-    help="KIND[:RATE][,key=value...], e.g. latency,seconds=0.05 (repeatable).",
-)
+@_sandbox_options
 def sandbox_serve(**options: Any) -> None:
     """Serve the sandbox on 127.0.0.1 until interrupted (Ctrl-C).
 
-    The password is generated; --json prints it with the base URL, e.g. for scripts:
-    {"base_url": ..., "account": ..., "username": ..., "password": ...}
+    The same server and options as `python -m simwood_async.sandbox`. It prints its base URL
+    and credentials (--json: one JSON line {"base_url", "account", "username", "password"}).
     """
-    from simwood_async.sandbox.__main__ import main as serve  # noqa: PLC0415
+    from simwood_async.sandbox.__main__ import OPTIONS, serve  # noqa: PLC0415
 
-    argv = [
-        f"--port={options['port']}",
-        f"--seed={options['seed']}",
-        f"--account={options['account']}",
-        f"--username={options['username']}",
-        f"--time-scale={options['time_scale']}",
-        f"--cdr-rows-per-day={options['cdr_rows_per_day']}",
-        f"--live-calls-per-minute={options['live_calls_per_minute']}",
-        *(f"--fault={spec}" for spec in options["faults"]),
-    ]
-    if options["json_output"]:
-        argv.append("--json")
-    sys.exit(serve(argv))
+    args: dict[str, Any] = {}
+    for option in OPTIONS:
+        dest = option.name.removeprefix("--").replace("-", "_")
+        value = options[dest]
+        if option.repeat:
+            value = list(value)
+        elif value is None:
+            value = option.default
+        elif not option.flag and option.type not in (int, float, str):
+            try:
+                value = option.type(value)
+            except ValueError as err:
+                raise click.BadParameter(str(err), param_hint=option.name) from err
+        args[dest] = value
+    sys.exit(serve(args))
 
 
 # The reports commands live in their own module; importing it registers them on `cli`.

@@ -1,35 +1,43 @@
-"""Where the `simwood` command gets its credentials: flags, environment, then a TOML file.
+"""Where the `simwood` command gets its settings: flags, then what the library reads.
 
-The file is `$SIMWOOD_CONFIG`, or `~/.config/simwood/config.toml` (under `$XDG_CONFIG_HOME` if
-set), with top-level keys:
+The environment (`SIMWOOD_API_USER`, `SIMWOOD_API_PASSWORD`, `SIMWOOD_ACCOUNT`,
+`SIMWOOD_BASE_URL`) and the TOML config file (`$SIMWOOD_CONFIG`, default
+`~/.config/simwood/config.toml`) are read exactly as `SimwoodClient()` reads them (see
+`simwood_async._config`).
 
-```toml
-username = "api-user"
-password = "..."        # or leave it out and set SIMWOOD_API_PASSWORD
-account = "930000"
-base_url = "https://api.simwood.com/v3/"   # optional
-```
+The embedded sandbox answers only when asked for (`--sandbox`), or as the no-configuration
+demo when nothing at all points at a real API: no `--base-url`, no `SIMWOOD_*` variable, no
+config file. Anything else with missing credentials is a configuration error.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
 import attrs
 
-from simwood_async._config import DEFAULT_BASE_URL, ENV_ACCOUNT, ENV_PASSWORD, ENV_USER
+from simwood_async._config import (
+    DEFAULT_BASE_URL,
+    ENV_ACCOUNT,
+    ENV_BASE_URL,
+    ENV_CONFIG,
+    ENV_PASSWORD,
+    ENV_USER,
+    config_file_path,
+    read_config_file,
+)
+from simwood_async._http import validate_base_url
+from simwood_async.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = ["ENV_CONFIG", "CliConfig", "ConfigError", "default_config_path", "load_config"]
 
-ENV_CONFIG: Final = "SIMWOOD_CONFIG"
-_KEYS: Final = frozenset({"username", "password", "account", "base_url"})
+_ENV_SETTINGS: Final = (ENV_USER, ENV_PASSWORD, ENV_ACCOUNT, ENV_BASE_URL, ENV_CONFIG)
 
 
 class ConfigError(Exception):
@@ -46,7 +54,7 @@ class CliConfig:
         account: Account id.
         base_url: API root.
         sandbox: Use the embedded sandbox instead of the API.
-        forced: The sandbox was asked for (`--sandbox`), not a fallback.
+        forced: The sandbox was asked for (`--sandbox`), not the no-configuration demo.
         sandbox_rows_per_day: CDR volume of the embedded sandbox.
     """
 
@@ -61,47 +69,7 @@ class CliConfig:
 
 def default_config_path(env: Mapping[str, str]) -> Path:
     """`$SIMWOOD_CONFIG`, else `$XDG_CONFIG_HOME/simwood/config.toml` (or `~/.config/...`)."""
-    if env.get(ENV_CONFIG):
-        return Path(env[ENV_CONFIG]).expanduser()
-    base = env.get("XDG_CONFIG_HOME") or str(Path("~/.config").expanduser())
-    return Path(base) / "simwood" / "config.toml"
-
-
-def _toml() -> Any:
-    # tomllib is standard from 3.11; 3.10 uses tomli (a conditional dependency of [cli]).
-    return importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
-
-
-def read_config_file(path: Path, *, required: bool) -> dict[str, str]:
-    """The file's settings ({} when it does not exist and is not `required`).
-
-    Raises:
-        ConfigError: It cannot be read or parsed, or has unknown keys or non-string values.
-    """
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError as err:
-        if required:
-            raise ConfigError(f"config file {str(path)!r} does not exist") from err
-        return {}
-    except OSError as err:
-        raise ConfigError(f"cannot read config file {str(path)!r}: {err.strerror}") from err
-    toml = _toml()
-    try:
-        data = toml.loads(content.decode("utf-8"))
-    except (toml.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {err}") from err
-    unknown = set(data) - _KEYS
-    if unknown:
-        raise ConfigError(
-            f"config file {str(path)!r}: unknown keys {sorted(unknown)}; expected {sorted(_KEYS)}"
-        )
-    result = {}
-    for key, value in data.items():
-        if not isinstance(value, (str, int)) or isinstance(value, bool):
-            raise ConfigError(f"config file {str(path)!r}: {key} must be a string")
-        result[key] = str(value)
-    return result
+    return config_file_path(env) or Path("~/.config").expanduser() / "simwood" / "config.toml"
 
 
 def load_config(
@@ -118,15 +86,19 @@ def load_config(
 ) -> CliConfig:
     """Resolve each setting from the flags, else the environment, else the config file.
 
-    With nothing configured anywhere, the result asks for the embedded sandbox.
-
     Raises:
-        ConfigError: Part of the credentials is missing, or the file is unusable.
+        ConfigError: Credentials are missing while something points at a real API, the base
+            URL is unusable, or the file is unusable.
     """
     env = os.environ if env is None else env
     explicit = config_path is not None or bool(env.get(ENV_CONFIG))
     path = config_path or default_config_path(env)
-    file = read_config_file(path, required=explicit)
+    try:
+        file = read_config_file(path, required=explicit)
+    except ConfigurationError as err:
+        raise ConfigError(str(err)) from err
+    if force_sandbox:
+        return CliConfig(sandbox=True, forced=True, sandbox_rows_per_day=sandbox_rows_per_day)
     password = None
     if password_stdin:
         password = (stdin or sys.stdin).readline().rstrip("\r\n") or None
@@ -137,19 +109,27 @@ def load_config(
         "password": password or env.get(ENV_PASSWORD) or file.get("password"),
         "account": account or env.get(ENV_ACCOUNT) or file.get("account"),
     }
-    url = base_url or file.get("base_url") or DEFAULT_BASE_URL
-    if force_sandbox or not any(resolved.values()):
-        return CliConfig(
-            sandbox=True, forced=force_sandbox, sandbox_rows_per_day=sandbox_rows_per_day
-        )
+    url = base_url or env.get(ENV_BASE_URL) or file.get("base_url")
+    configured = any(env.get(name) for name in _ENV_SETTINGS) or path.exists()
+    if not any(resolved.values()) and url is None and not configured:
+        # Nothing at all points at a real API: the documented no-configuration demo.
+        return CliConfig(sandbox=True, sandbox_rows_per_day=sandbox_rows_per_day)
+    try:
+        url = validate_base_url(url or DEFAULT_BASE_URL, allow_insecure_http=False)
+    except ConfigurationError as err:
+        raise ConfigError(f"--base-url / {ENV_BASE_URL}: {err}") from err
     where = {
         "username": f"--user, {ENV_USER} or `username` in {path}",
         "password": f"{ENV_PASSWORD}, --password-stdin or `password` in {path}",
         "account": f"--account, {ENV_ACCOUNT} or `account` in {path}",
     }
-    for key, value in resolved.items():
-        if not value:
-            raise ConfigError(f"no API {key} configured: set it with {where[key]}")
+    missing = [key for key, value in resolved.items() if not value]
+    if missing:
+        needed = "; ".join(f"{key} ({where[key]})" for key in missing)
+        raise ConfigError(
+            f"no API {' and '.join(missing)} configured for {url}: set {needed}, "
+            "or use --sandbox for the embedded sandbox"
+        )
     return CliConfig(
         username=resolved["username"],
         password=resolved["password"],

@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
-from simwood_async._config import DEFAULT_BASE_URL, resolve_credentials
+from simwood_async._config import (
+    config_file_path,
+    read_config_file,
+    resolve_base_url,
+    resolve_credentials,
+)
 from simwood_async._converter import make_converter
 from simwood_async._fast import fast_requested, open_http_client
 from simwood_async._http import validate_base_url
@@ -54,8 +59,10 @@ class SimwoodClient:
     """An async client for the Simwood API v3.
 
     Use it as an async context manager; it closes the connections it opened (never an
-    `http_client` you pass in). Credentials and account come from the arguments or from
-    `SIMWOOD_API_USER`, `SIMWOOD_API_PASSWORD` and `SIMWOOD_ACCOUNT`.
+    `http_client` you pass in). Credentials, account and base URL come from the arguments,
+    else `SIMWOOD_API_USER`, `SIMWOOD_API_PASSWORD`, `SIMWOOD_ACCOUNT` and `SIMWOOD_BASE_URL`,
+    else the config file the `simwood` command reads (`$SIMWOOD_CONFIG`, default
+    `~/.config/simwood/config.toml`).
 
     ```python
     async with SimwoodClient() as client:
@@ -66,7 +73,8 @@ class SimwoodClient:
         account: The account id (usually six digits).
         username: API username (not the portal login).
         password: API password. Never logged or shown in a repr.
-        base_url: The API root, `https://api.simwood.com/v3/` by default.
+        base_url: The API root (default `SIMWOOD_BASE_URL`, the config file's `base_url`,
+            else `https://api.simwood.com/v3/`).
         timeout: Per-attempt timeouts (seconds, or an `httpx.Timeout`).
         limits: Connection-pool limits for the client we create.
         max_concurrency: Requests in flight at once (default: the pool's max connections).
@@ -78,7 +86,8 @@ class SimwoodClient:
         transport: An httpx transport for the client we create (e.g. `MockTransport`,
             `ASGITransport`).
         allow_insecure_http: Allow a plain-http base URL that is not loopback.
-        env: The environment to read (default `os.environ`).
+        env: The environment to read (default `os.environ`; an explicit mapping reads a
+            config file only if it sets `SIMWOOD_CONFIG` or `XDG_CONFIG_HOME`).
         strict: Decode strictly (unknown keys are errors); meant for tests.
         reports: How asynchronous reports are awaited: deadline, re-requests, callbacks,
             coordination store, clock (see `ReportOptions`).
@@ -88,7 +97,8 @@ class SimwoodClient:
             `SIMWOOD_FAST_TRANSPORT=1` from `env`. Ignored with `http_client` or `transport`.
 
     Raises:
-        ConfigurationError: Inconsistent credentials or an unsafe base URL.
+        ConfigurationError: Inconsistent credentials, an unsafe base URL, or an unusable
+            config file.
 
     .. versionadded:: 0.1.0
     """
@@ -99,7 +109,7 @@ class SimwoodClient:
         *,
         username: str | None = None,
         password: str | None = None,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         limits: httpx.Limits = DEFAULT_LIMITS,
         max_concurrency: int | None = None,
@@ -114,8 +124,12 @@ class SimwoodClient:
         reports: ReportOptions | None = None,
         fast: bool | None = None,
     ) -> None:
-        credentials, account_id = resolve_credentials(username, password, account, env)
-        url = validate_base_url(base_url, allow_insecure_http=allow_insecure_http)
+        # Arguments, then the environment, then the config file (the CLI reads the same).
+        settings = read_config_file(config_file_path(env))
+        credentials, account_id = resolve_credentials(username, password, account, env, settings)
+        url = validate_base_url(
+            resolve_base_url(base_url, env, settings), allow_insecure_http=allow_insecure_http
+        )
         timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         owns_http = http_client is None
         direct = None

@@ -7,27 +7,36 @@
   is ready" POST makes the engine download at once instead of at its next poll;
 - a streaming endpoint that pulls a day of CDRs concurrently and sends them as JSON Lines.
 
-Run it (credentials from SIMWOOD_API_USER, SIMWOOD_API_PASSWORD, SIMWOOD_ACCOUNT; the public
-address Simwood can reach for callbacks in PUBLIC_URL):
+Install it with one extra, and run it (configured like `SimwoodClient()` and the `simwood`
+command: SIMWOOD_API_USER, SIMWOOD_API_PASSWORD, SIMWOOD_ACCOUNT and SIMWOOD_BASE_URL, or the
+config file; the public address Simwood can reach for callbacks in PUBLIC_URL):
 
+    pip install 'simwood-async[fastapi]'
     uvicorn examples.fastapi_service.app:app
+
+Unconfigured, it starts and answers 503 with what to set. Against the sandbox, no code changes:
+`simwood sandbox serve` prints the variables to export.
 """
 
 from __future__ import annotations
 
 import datetime as dt  # noqa: TC003 - FastAPI reads endpoint annotations at run time
+import json
 import os
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
-import orjson
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
-from simwood_async import InvalidInputError, SimwoodClient, SimwoodError
+from simwood_async import ConfigurationError, InvalidInputError, SimwoodClient, SimwoodError
 from simwood_async.reports import CallbackReceiver, ReportOptions
 
 CALLBACK_PATH = "/simwood/callbacks"
+UNCONFIGURED = (
+    "the Simwood API is not configured: set SIMWOOD_API_USER, SIMWOOD_API_PASSWORD and "
+    "SIMWOOD_ACCOUNT (and SIMWOOD_BASE_URL for a sandbox), or ~/.config/simwood/config.toml"
+)
 
 
 def default_client(options: ReportOptions) -> SimwoodClient:
@@ -56,15 +65,26 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        async with make_client(options) as client:
-            app.state.simwood = client
+        app.state.simwood, app.state.unconfigured = None, UNCONFIGURED
+        try:
+            client = make_client(options)
+        except ConfigurationError as err:  # e.g. half the credentials, a bad base URL
+            app.state.unconfigured = f"{UNCONFIGURED} ({err})"
+            yield
+            return
+        async with client:
+            if client.account is not None:
+                app.state.simwood = client
             yield
 
     app = FastAPI(title="simwood-async example", lifespan=lifespan)
     app.mount(CALLBACK_PATH, receiver)
 
     def client_of(request: Request) -> SimwoodClient:
-        return request.app.state.simwood
+        client = request.app.state.simwood
+        if client is None:
+            raise HTTPException(503, request.app.state.unconfigured)
+        return client
 
     @app.get("/balance")
     async def balance(request: Request) -> dict[str, str]:
@@ -82,7 +102,7 @@ def create_app(
             raise HTTPException(422, str(err)) from err
         except SimwoodError as err:
             raise HTTPException(502, f"{type(err).__name__}: {err}") from err
-        return [orjson.loads(orjson.dumps(client.converter.unstructure(r), default=str))
+        return [json.loads(json.dumps(client.converter.unstructure(r), default=str))
                 for r in rows]  # fmt: skip
 
     @app.get("/cdrs/{day}")
@@ -97,7 +117,7 @@ def create_app(
             async with pull as rows:
                 async for cdr in rows:
                     data = client.converter.unstructure(cdr)
-                    yield orjson.dumps(data, default=str, option=orjson.OPT_APPEND_NEWLINE)
+                    yield json.dumps(data, default=str) + "\n"
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 

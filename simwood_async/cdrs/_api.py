@@ -91,6 +91,13 @@ def _aware(name: str, value: dt.datetime) -> str:
     return format_wire_datetime(value, GMT)
 
 
+def _end_key(end: dt.datetime | dt.date | None) -> str | None:
+    # A date stays a date (through that day); a time is its GMT instant (validated already).
+    if end is None or not isinstance(end, dt.datetime):
+        return None if end is None else end.isoformat()
+    return end.astimezone(GMT).isoformat()
+
+
 class CdrsApi(Area):
     """`client.cdrs`: voice call records from `/v3/voice/{ACCOUNT}/cdr`.
 
@@ -283,13 +290,18 @@ class CdrsApi(Area):
 
         No typed models are built: each page is decoded once (orjson when installed), rows
         are de-duplicated by `reference` and written as lines, oldest first, window by window.
-        A checkpoint next to the file (`FILE.checkpoint.json`) records each finished window;
-        if the pull is interrupted, running it again with the same arguments resumes: finished
-        windows are not fetched again and no row is written twice. The checkpoint is removed
-        when the pull completes.
+        Rows go to `FILE.partial` beside the file, which replaces `FILE` only when the pull
+        completes: a failed pull leaves an earlier `FILE` as it was, and a failed first pull
+        leaves no empty file. A checkpoint (`FILE.checkpoint.json`) records the pull's plan
+        and each finished window; if the pull is interrupted, running it again with the same
+        arguments resumes the recorded range (even after midnight GMT, or when `end` reached
+        "now"): finished windows are not fetched again and no row is written twice. A
+        different pull to the same file is refused while the checkpoint is there, unless
+        `resume=False`. The partial file and checkpoint are removed when the pull completes,
+        and when it fails before finishing any window.
 
         Args:
-            file: The output path (replaced, unless resuming).
+            file: The output path (replaced whole when the pull completes).
             start: As for `pull`.
             end: As for `pull`.
             format: `jsonl` (one JSON object per line, the API's keys) or `csv` (a fixed
@@ -298,7 +310,7 @@ class CdrsApi(Area):
             concurrency: Requests in flight at once.
             page_size: Rows per request.
             window: Split days further (e.g. `timedelta(hours=1)`).
-            resume: Use a matching checkpoint if there is one (else start afresh).
+            resume: Resume from the checkpoint if there is one; False starts afresh.
             on_progress: Called with a `PullProgress` after every page.
             now: The current time (injectable for tests and sandboxes).
 
@@ -306,7 +318,8 @@ class CdrsApi(Area):
             What was done (rows, pages, windows, bytes, the range).
 
         Raises:
-            InvalidInputError: Bad arguments (before any request) or an unwritable file.
+            InvalidInputError: Bad arguments (before any request), an unwritable file, or
+                (with `resume`) a checkpoint of a different pull to this file.
             SimwoodError: A page failed after its retries (the checkpoint stays, so the
                 pull can be resumed).
         """
@@ -317,7 +330,8 @@ class CdrsApi(Area):
         identity = {
             "account": self._t.account,
             "start": first.isoformat(),
-            "end": requested_until.isoformat() if end is not None else None,
+            # The end as asked for, not clamped to now: the same pull after midnight is the same.
+            "end": _end_key(end),
             "filter": _json.dumps(wire_filter).decode() if wire_filter else None,
             "window": str(int(window.total_seconds())) if window is not None else None,
             "format": format,

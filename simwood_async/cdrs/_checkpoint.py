@@ -1,10 +1,14 @@
 """The checkpoint sidecar of a CDR file: which windows are finished, and the size at that point.
 
-`cdrs.jsonl` gets `cdrs.jsonl.checkpoint.json`, replaced atomically (write a temporary file,
-fsync, rename) after every finished window, once the rows before it are on disk. A resumed
-pull truncates the file back to the recorded size, so a window cut off half way is fetched
-and written again from its start: nothing is fetched twice that was finished, and no row is
-written twice.
+A pull to `cdrs.jsonl` writes `cdrs.jsonl.partial` beside it and replaces `cdrs.jsonl` with it
+only when the pull completes, so a failed pull never damages an earlier complete file. The
+partial file gets `cdrs.jsonl.checkpoint.json`, replaced atomically (write a temporary file,
+fsync, rename) after every finished window, once the rows before it are on disk. It records the
+pull's plan (the range as asked for, and its end as planned), so rerunning the same pull
+resumes that range even after midnight, and a different range is refused rather than silently
+starting afresh. A resumed pull truncates the partial file back to the recorded size, so a
+window cut off half way is fetched and written again from its start: nothing is fetched twice
+that was finished, and no row is written twice.
 """
 
 from __future__ import annotations
@@ -21,9 +25,17 @@ from simwood_async import _json
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["Checkpoint", "checkpoint_path", "load_checkpoint", "remove_checkpoint"]
+__all__ = [
+    "Checkpoint",
+    "checkpoint_path",
+    "describe_plan",
+    "load_checkpoint",
+    "partial_path",
+    "remove_checkpoint",
+]
 
-_VERSION: Final = 1
+#: 2: the output is written to `FILE.partial` and the identity holds the end as asked for.
+_VERSION: Final = 2
 
 
 def checkpoint_path(path: Path) -> Path:
@@ -31,13 +43,24 @@ def checkpoint_path(path: Path) -> Path:
     return path.with_name(path.name + ".checkpoint.json")
 
 
+def partial_path(path: Path) -> Path:
+    """Where a pull to `path` writes until it completes (then it replaces `path`)."""
+    return path.with_name(path.name + ".partial")
+
+
+def describe_plan(identity: Mapping[str, str | None]) -> str:
+    """A recorded pull's range for messages, e.g. `2026-11-01T00:00:00+00:00 to now`."""
+    end = identity.get("end") or "now"
+    return f"{identity.get('start')} to {end}"
+
+
 @attrs.frozen(kw_only=True)
 class Checkpoint:
     """What an interrupted pull needs to resume.
 
     Attributes:
-        identity: The pull's parameters (account, range, filter, window, format): a
-            checkpoint is only used by the same pull.
+        identity: The pull's parameters (account, range as asked for, filter, window,
+            format): a checkpoint is only used by the same pull.
         until: The end the pull was planned with (so "up to now" means the same instant).
         done: Keys of the finished windows, in the order they were written.
         size: The output file's size after the last finished window.

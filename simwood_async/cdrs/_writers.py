@@ -16,7 +16,14 @@ import anyio
 
 from simwood_async import _json
 from simwood_async._area import unwrap
-from simwood_async.cdrs._checkpoint import Checkpoint, load_checkpoint, remove_checkpoint
+from simwood_async.cdrs._checkpoint import (
+    Checkpoint,
+    checkpoint_path,
+    describe_plan,
+    load_checkpoint,
+    partial_path,
+    remove_checkpoint,
+)
 from simwood_async.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
@@ -52,6 +59,9 @@ CSV_COLUMNS: Final = (
 Line = tuple[str, bytes]  # (reference, the encoded output line)
 
 
+_CSV_BOOL: Final = {True: "true", False: "false"}
+
+
 def _csv_encoder() -> Callable[[Mapping[str, Any]], bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -60,7 +70,9 @@ def _csv_encoder() -> Callable[[Mapping[str, Any]], bytes]:
     def encode(row: Mapping[str, Any]) -> bytes:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([row.get(column) for column in columns])
+        # Booleans as JSON spells them (`true`), not Python's `True`.
+        writer.writerow([_CSV_BOOL.get(v, v) if v.__class__ is bool else v
+                         for v in (row.get(column) for column in columns)])  # fmt: skip
         return buffer.getvalue().encode()
 
     return encode
@@ -104,16 +116,19 @@ def header(file_format: FileFormat) -> bytes:
 
 
 class CdrFile:
-    """An output file with its checkpoint sidecar; not public API (see `pull_to_file`).
+    """An output file with its partial file and checkpoint; not public API (see `pull_to_file`).
 
-    `open()` resumes when the sidecar matches `identity` (truncating the file back to the
-    size recorded with the last finished window), and starts afresh otherwise.
+    Rows go to `FILE.partial`; `close(complete=True)` replaces `FILE` with it. `prepare()`
+    resumes when the checkpoint matches `identity` (truncating the partial file back to the
+    size recorded with the last finished window), refuses a checkpoint of another pull unless
+    `resume` is false, and starts afresh when there is none.
     """
 
     def __init__(
         self, path: Path, *, file_format: FileFormat, identity: Mapping[str, str | None]
     ) -> None:
         self.path = path
+        self.partial = partial_path(path)
         self.format = file_format
         self.identity = dict(identity)
         self.done: list[str] = []
@@ -126,37 +141,45 @@ class CdrFile:
 
     def _prepare_sync(self, resume: bool) -> None:
         saved = load_checkpoint(self.path) if resume else None
-        if (
-            saved is not None
-            and saved.identity == self.identity
-            and self.path.exists()
-            and self.path.stat().st_size >= saved.size
-        ):
-            self.done = list(saved.done)
-            self.until = saved.until
-            self._size = saved.size
-            self.resumed = True
+        if saved is None or not self.partial.exists() or self.partial.stat().st_size < saved.size:
+            return
+        if saved.identity != self.identity:
+            raise InvalidInputError(
+                f"{str(self.path)!r} has an unfinished pull of {describe_plan(saved.identity)} "
+                f"({len(saved.done)} windows done, recorded in "
+                f"{str(checkpoint_path(self.path))!r}) with other parameters than this one; "
+                "run that pull again to resume it, or start over with resume=False "
+                "(`--restart` on the command line)"
+            )
+        self.done = list(saved.done)
+        self.until = saved.until
+        self._size = saved.size
+        self.resumed = True
 
     async def prepare(self, *, resume: bool) -> None:
-        """Read a matching checkpoint, if `resume` and there is one (nothing is written)."""
+        """Read a matching checkpoint, if `resume` and there is one (nothing is written).
+
+        Raises:
+            InvalidInputError: `resume` and the checkpoint records another pull to this file.
+        """
         await anyio.to_thread.run_sync(self._prepare_sync, resume)
 
     def _open_sync(self) -> None:
         handle: BinaryIO
         if self.resumed:
-            handle = self.path.open("r+b")
+            handle = self.partial.open("r+b")
             handle.truncate(self._size)
             handle.seek(self._size)
         else:
             remove_checkpoint(self.path)
-            handle = self.path.open("wb")
+            handle = self.partial.open("wb")
             first = header(self.format)
             handle.write(first)
             self._size = len(first)
         self._file = handle
 
     async def open(self) -> None:
-        """Open the file: truncated back to the checkpoint when resuming, else replaced.
+        """Open the partial file: truncated back to the checkpoint when resuming, else new.
 
         Raises:
             InvalidInputError: The file cannot be written.
@@ -164,7 +187,7 @@ class CdrFile:
         try:
             await anyio.to_thread.run_sync(self._open_sync)
         except OSError as err:
-            raise InvalidInputError(f"cannot write {str(self.path)!r}: {err}") from err
+            raise InvalidInputError(f"cannot write {str(self.partial)!r}: {err}") from err
 
     async def write(self, lines: Iterable[Line]) -> None:
         """Append rows' lines (buffered here and in the file; `commit` makes them durable)."""
@@ -196,20 +219,34 @@ class CdrFile:
         """Record a finished window: flush, fsync, then save the checkpoint atomically."""
         await anyio.to_thread.run_sync(self._commit_sync, key, until)
 
+    def _close_sync(self, handle: BinaryIO, *, complete: bool) -> None:
+        if complete:
+            handle.write(b"".join(self._pending))
+            self._pending, self._pending_size = [], 0
+            handle.flush()
+            os.fsync(handle.fileno())
+        handle.close()
+        if complete:
+            # The one moment the target changes: a complete file replaces the old one whole.
+            self.partial.replace(self.path)
+            remove_checkpoint(self.path)
+        elif not self.done:
+            # Nothing finished: no partial file to resume, and no empty file left behind.
+            self.partial.unlink(missing_ok=True)
+            remove_checkpoint(self.path)
+
     async def close(self, *, complete: bool) -> None:
-        """Close the file; a complete pull removes its checkpoint."""
+        """Close the file: a complete pull replaces the target with it and drops the checkpoint.
+
+        An incomplete pull keeps its partial file and checkpoint if a window was finished
+        (to resume), and removes them otherwise; the target is untouched either way.
+        """
         handle, self._file = self._file, None
         if handle is None:
             return
-
-        def close_sync() -> None:
-            handle.close()
-            if complete:
-                remove_checkpoint(self.path)
-
         # Shielded: this runs on the way out of a cancelled pull too.
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(close_sync)
+            await anyio.to_thread.run_sync(lambda: self._close_sync(handle, complete=complete))
 
     @property
     def size(self) -> int:

@@ -15,6 +15,7 @@ from simwood_async.reports._models import (
 )
 from simwood_async.reports._options import ReportOptions
 from simwood_async.reports._policy import GenerationModel
+from simwood_async.reports._profile import ReportProfile
 from simwood_async.reports._request import LATEST_SIZES, ReportRequest, ReportTicket
 from simwood_async.reports._stats import ReportStats, ReportTiming
 from simwood_async.reports._store import Claim, InMemoryReportStore, ReportStore, StoredOutcome
@@ -34,6 +35,7 @@ __all__ = [
     "ReportEnvelope",
     "ReportFile",
     "ReportOptions",
+    "ReportProfile",
     "ReportRequest",
     "ReportStats",
     "ReportStore",

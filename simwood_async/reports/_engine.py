@@ -32,6 +32,7 @@ from simwood_async.reports._body import decode_rows, envelope_hash
 from simwood_async.reports._fleet import HintSharing, RequestSharing, request_key
 from simwood_async.reports._options import ReportOptions
 from simwood_async.reports._poller import Poller
+from simwood_async.reports._profile import save_profile
 from simwood_async.reports._stats import ReportStats
 from simwood_async.reports._store import InMemoryReportStore
 
@@ -162,6 +163,7 @@ class ReportEngine:
         finally:
             for flight in list(self._flights.values()):
                 self._finish(flight)
+            await save_profile(self.options.profile)
 
     def _check_open(self) -> TaskGroup:
         if self._tg is None:

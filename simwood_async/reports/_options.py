@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,6 +13,7 @@ import attrs
 
 from simwood_async.exceptions import ConfigurationError
 from simwood_async.reports._callbacks import CallbackReceiver
+from simwood_async.reports._profile import ReportProfile
 from simwood_async.reports._store import ReportStore
 
 __all__ = ["ReportOptions"]
@@ -23,6 +25,14 @@ EXPIRY = 300.0
 def _positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if not value > 0:
         raise ConfigurationError(f"{attribute.name} must be > 0, got {value!r}")
+
+
+def _profile(value: ReportProfile | str | os.PathLike[str] | None) -> ReportProfile | None:
+    if value is None or isinstance(value, ReportProfile):
+        return value
+    if not isinstance(value, (str, os.PathLike)):
+        raise ConfigurationError(f"profile must be a path or a ReportProfile, got {value!r}")
+    return ReportProfile(value)
 
 
 def _url(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
@@ -63,6 +73,10 @@ class ReportOptions:
         jitter: Relative spread of the round interval (0.2: +-10 %).
         prior_strength: How many observed reports the generation-time prior is worth.
         memory: Roughly how many recent reports of a kind the model remembers.
+        profile: Where learned generation times persist: a file path (loaded when first
+            needed, saved when the client closes, so a new process starts warm) or a
+            `ReportProfile` you manage (share it, or `snapshot()`/`restore()` it yourself).
+            None: each client starts from the prior.
         clock: Monotonic seconds (inject a fake one in tests).
         sleep: Awaitable sleep on that clock.
         random: A float in [0, 1), for jitter.
@@ -84,6 +98,7 @@ class ReportOptions:
     jitter: float = attrs.field(default=0.2, validator=[attrs.validators.ge(0.0)])
     prior_strength: float = attrs.field(default=2.0, validator=_positive)
     memory: int = attrs.field(default=200, validator=attrs.validators.ge(1))
+    profile: ReportProfile | None = attrs.field(default=None, converter=_profile)
     clock: Callable[[], float] = attrs.field(default=anyio.current_time, repr=False)
     sleep: Callable[[float], Awaitable[None]] = attrs.field(default=anyio.sleep, repr=False)
     random: Callable[[], float] = attrs.field(default=random.random, repr=False)

@@ -13,14 +13,26 @@ bins (quarter seconds up to 1 s, then 15 % wider each bin) and each bin keeps tw
 
 The hazard in a bin is `(events + e * prior) / (exposure + e)`: the observed rate, pulled
 towards a prior worth `k` events (`e = k / prior` report-seconds, at most twice the bin's own
-exposure, so a burst of readiness after a quiet stretch is believed at once). The first bin's
-prior is the scale-free `1 / (t + 1)`; every later bin's prior is its predecessor's estimate,
-kept level after a bin rich in events and fading with the `1/t` shape after a poor one (so a
-bin that reports have only just entered is not mistaken for "never ready", and an untrained
-model backs off). Counting exposure rather than completed reports handles censoring: reports
+exposure, so a burst of readiness after a quiet stretch is believed at once). The prior's
+shape is `max(1 / (t + 1), 1 / 18)`: a backoff that looks after about 1.4, 3.6, 6.6, 10 and
+15 s and then about every 6 s (with the default cost of delay), which serves reports of a
+second as well as reports of minutes. Every later bin's prior is its predecessor's estimate,
+carried in proportion to the evidence that bin holds (its events plus its exposure counted as
+the events the prior expected there, squared against the prior's `k`, at most all of it): kept
+level after a bin rich in events, fading with the prior's shape after a poor one. So the bins
+of a well-observed kind inherit what was learned, while a lone report's own negative checks
+barely move the bins after them (carried in full, they once turned one report pending for 2 s
+into a 10 s wait). Counting exposure rather than completed reports handles censoring: reports
 still pending teach the model that readiness is *not* happening yet, which a list of finished
 generation times cannot. Observations decay (the last few hundred reports dominate), so the
 model follows an API that slows down or speeds up.
+
+Persistence
+-----------
+`GenerationModel.snapshot()` is a small JSON-ready dict and `restore()` loads one, so what a
+client learned can outlive its process: `ReportProfile` keeps the models of every report kind,
+saves them to a file (`ReportOptions(profile=path)` loads it when the client starts and saves
+it when the client closes) and exposes the same snapshot/restore pair for other stores.
 
 The schedule
 ------------
@@ -47,12 +59,14 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
+
+from simwood_async.exceptions import InvalidInputError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
-__all__ = ["GenerationModel", "next_round"]
+__all__ = ["SNAPSHOT_VERSION", "GenerationModel", "next_round"]
 
 
 _GROWTH: Final = 1.15
@@ -67,9 +81,16 @@ def _bin_edges() -> tuple[float, ...]:
     return tuple(edges)
 
 
+#: The prior hazard never falls below this (per second): after the scale-free start, a report
+#: of unknown kind is looked for about every 6 s rather than ever more rarely.
+_FLOOR: Final = 1.0 / 18.0
+
 _EDGES: Final = _bin_edges()
 _WIDTHS: Final = tuple(b - a for a, b in itertools.pairwise(_EDGES))
-_PRIOR: Final = tuple(1.0 / ((a + b) / 2 + 1.0) for a, b in itertools.pairwise(_EDGES))
+_PRIOR: Final = tuple(max(1.0 / ((a + b) / 2 + 1.0), _FLOOR) for a, b in itertools.pairwise(_EDGES))
+#: Names the bins a snapshot was taken with (a snapshot of other bins is refused).
+_LAYOUT: Final = f"bins:{len(_WIDTHS)}:growth:{_GROWTH}"
+SNAPSHOT_VERSION: Final = 1
 
 
 class GenerationModel:
@@ -120,8 +141,8 @@ class GenerationModel:
         # Each bin's prior is its predecessor's estimate, worth `strength` events, so a bin
         # that reports have just entered (little exposure, no event yet) is not taken for
         # "never ready". Carried on after a bin rich in events, the estimate stays level; after
-        # a bin with few, it fades with the 1/t shape of the first prior (a backoff, when
-        # nothing has been seen yet).
+        # a bin with none, the prior's own shape carries on (a backoff to a floor, when nothing
+        # has been seen yet). Exposure without events lowers its own bin only.
         rates: list[float] = []
         cum = [0.0]
         k = self._strength
@@ -135,8 +156,52 @@ class GenerationModel:
             rate = (events[b] + pseudo * prior) / (exposure[b] + pseudo) if pseudo > 0 else prior
             rates.append(rate)
             cum.append(cum[-1] + rate * width)
-            previous, weight = rate, k / (events[b] + k)
+            # What the next bin inherits: this bin's estimate in proportion to the evidence it
+            # holds (events, and exposure counted as the events the prior expected there),
+            # against the prior's `k`: nearly all of it after many reports, next to nothing
+            # after one report's own negative checks.
+            evidence = events[b] + exposure[b] * _PRIOR[b]
+            carry = min(1.0, (evidence / k) ** 2)
+            previous = prior * (rate / prior) ** carry
+            weight = k / (events[b] + k)
         self._rates, self._cum = rates, cum
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the model learned, as a small JSON-ready dict (see `restore`).
+
+        .. versionadded:: 0.2.0
+        """
+        return {
+            "version": SNAPSHOT_VERSION,
+            "layout": _LAYOUT,
+            "observations": self.observations,
+            "events": [round(e, 6) for e in self._events],
+            "exposure": [round(e, 4) for e in self._exposure],
+        }
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        """Replace what the model learned with a `snapshot()` (of this or another process).
+
+        Raises:
+            InvalidInputError: Not a snapshot of this version and bin layout.
+
+        .. versionadded:: 0.2.0
+        """
+        try:
+            if snapshot["version"] != SNAPSHOT_VERSION or snapshot["layout"] != _LAYOUT:
+                raise InvalidInputError(
+                    f"a report profile of another version or layout: {snapshot.get('layout')!r}"
+                )
+            events = [float(e) for e in snapshot["events"]]
+            exposure = [float(e) for e in snapshot["exposure"]]
+            observations = int(snapshot["observations"])
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise InvalidInputError(f"not a report profile snapshot: {err!r}") from err
+        n = len(_WIDTHS)
+        if len(events) != n or len(exposure) != n or min(events + exposure) < 0:
+            raise InvalidInputError("not a report profile snapshot: bad bin counts")
+        self._events, self._exposure, self.observations = events, exposure, observations
+        self._rates = []
 
     def hazard(self, t: float) -> float:
         """Chance per second that a report pending at elapsed `t` becomes ready."""

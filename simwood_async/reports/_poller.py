@@ -137,7 +137,12 @@ class Poller:
         """The learned generation-time model of a report kind."""
         model = self._models.get(kind)
         if model is None:
-            model = GenerationModel(prior_strength=self._o.prior_strength, memory=self._o.memory)
+            profile = self._o.profile  # learned by earlier clients, if configured
+            model = (
+                profile.model(kind)
+                if profile is not None
+                else GenerationModel(prior_strength=self._o.prior_strength, memory=self._o.memory)
+            )
             self._models[kind] = model
         return model
 

@@ -15,7 +15,7 @@ from tests.cdrs.conftest import DAY_SIZES, FIRST_DAY, now
 from simwood_async import InvalidInputError, ServerError
 from simwood_async._converter import make_converter
 from simwood_async.cdrs import CSV_COLUMNS, VoiceCdr
-from simwood_async.cdrs._checkpoint import checkpoint_path
+from simwood_async.cdrs._checkpoint import checkpoint_path, partial_path
 
 LAST_DAY = FIRST_DAY + dt.timedelta(days=9)
 TOTAL = sum(DAY_SIZES.values())
@@ -93,7 +93,8 @@ async def test_interrupted_pull_resumes_without_refetching_or_duplicates(client,
     assert scope.cancelled_caught
     saved = json.loads(checkpoint_path(out).read_bytes())
     assert len(saved["done"]) >= 4
-    assert out.stat().st_size >= saved["size"]
+    assert partial_path(out).stat().st_size >= saved["size"]
+    assert not out.exists()  # the target appears only when the pull completes
     finished_days = {key[:10] for key in saved["done"]}
     fake.requests.clear()
     result = await client.cdrs.pull_to_file(out, FIRST_DAY, LAST_DAY, now=now, page_size=100)
@@ -119,7 +120,9 @@ async def test_a_partly_written_day_is_cut_back_on_resume(client, fake, tmp_path
     with pytest.raises(Exception, match="nope"):
         await client.cdrs.pull_to_file(out, FIRST_DAY, LAST_DAY, now=now, page_size=100)
     saved = json.loads(checkpoint_path(out).read_bytes())
-    with out.open("ab") as handle:  # as if a partial day had been written before a crash
+    with partial_path(out).open(
+        "ab"
+    ) as handle:  # as if a partial day had been written before a crash
         handle.write(b'{"reference": "half-written"}\n{"refer')
     fake.before_answer = None
     await client.cdrs.pull_to_file(out, FIRST_DAY, LAST_DAY, now=now, page_size=100)
@@ -130,8 +133,8 @@ async def test_a_partly_written_day_is_cut_back_on_resume(client, fake, tmp_path
     assert saved["done"][-1] < "2026-11-06"
 
 
-async def test_a_different_pull_starts_afresh(client, fake, tmp_path):
-    """A checkpoint left by another pull (here: another range) is not used."""
+async def test_a_different_pull_is_refused_unless_resume_is_false(client, fake, tmp_path):
+    """A checkpoint left by another pull (here: another range) is refused, not dropped."""
     out = tmp_path / "cdrs.jsonl"
     with anyio.CancelScope() as scope:
 
@@ -146,7 +149,12 @@ async def test_a_different_pull_starts_afresh(client, fake, tmp_path):
     assert checkpoint_path(out).exists()
     fake.requests.clear()
     other_end = FIRST_DAY + dt.timedelta(days=2)
-    result = await client.cdrs.pull_to_file(out, FIRST_DAY, other_end, now=now, page_size=100)
+    with pytest.raises(InvalidInputError, match="unfinished pull of 2026-11-01"):
+        await client.cdrs.pull_to_file(out, FIRST_DAY, other_end, now=now, page_size=100)
+    assert fake.requests == []
+    result = await client.cdrs.pull_to_file(
+        out, FIRST_DAY, other_end, now=now, page_size=100, resume=False
+    )
     assert result.windows_resumed == 0
     assert len(read_jsonl(out)) == sum(DAY_SIZES[FIRST_DAY + dt.timedelta(d)] for d in range(3))
     assert any(q["date_start"].startswith("2026-11-01") for q in fake.requests)

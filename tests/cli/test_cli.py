@@ -139,13 +139,14 @@ def test_api_errors_exit_1_without_leaking_the_password(env):
 
 
 def test_balance_text_and_json(env):
-    """`balance` prints the amount and currency, or one JSON object with --json."""
+    """`balance` prints the amount and currency, or one JSON object; both say sandbox."""
     state = opener(Sandbox(seed=2))
     text = invoke(["balance"], env, state)
     data = invoke(["balance", "--json"], env, state)
     assert text.exit_code == data.exit_code == 0
     parsed = json.loads(data.stdout)
-    assert text.stdout.strip() == f"{parsed['balance']} {parsed['currency']}"
+    assert parsed["sandbox"] is True
+    assert text.stdout.strip() == f"{parsed['balance']} {parsed['currency']} (embedded sandbox)"
 
 
 def test_reports_run_returns_the_report_rows(env, tmp_path):
@@ -181,7 +182,7 @@ def test_partial_credentials_are_refused(env):
     """A username without a password is a configuration error naming where to set it."""
     result = invoke(["balance"], {**env, "SIMWOOD_API_USER": "someone"})
     assert result.exit_code == 2
-    assert "no API password configured" in result.stderr
+    assert "no API password and account configured" in result.stderr
     assert "SIMWOOD_API_PASSWORD" in result.stderr
 
 

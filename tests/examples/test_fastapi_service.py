@@ -104,3 +104,48 @@ async def test_balance_and_cdr_stream(example):
         r["reference"] for r in sandbox.voice_cdrs(day)
     )
     assert too_old.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        pytest.param({}, id="nothing"),
+        pytest.param({"SIMWOOD_API_USER": "only-a-user"}, id="half-credentials"),
+    ],
+)
+async def test_unconfigured_service_answers_503(example, env, monkeypatch, tmp_path):
+    """With no configuration the service starts and answers 503 saying what to set."""
+    for name in ("SIMWOOD_API_USER", "SIMWOOD_API_PASSWORD", "SIMWOOD_ACCOUNT", "SIMWOOD_BASE_URL",
+                 "SIMWOOD_CONFIG"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    app = example.create_app()
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as http,
+    ):
+        balance = await http.get("/balance")
+        summary = await http.get("/reports/voice-summary/out")
+    for response in (balance, summary):
+        assert response.status_code == 503
+        assert "SIMWOOD_API_USER" in response.json()["detail"]
+
+
+async def test_the_service_finds_a_sandbox_through_the_environment(example, monkeypatch):
+    """SIMWOOD_BASE_URL and the credentials point the unchanged example at a served sandbox."""
+    sandbox = Sandbox(seed=3)
+    async with sandbox.serve() as root:
+        monkeypatch.setenv("SIMWOOD_BASE_URL", root)
+        monkeypatch.setenv("SIMWOOD_ACCOUNT", sandbox.account)
+        monkeypatch.setenv("SIMWOOD_API_USER", sandbox.username)
+        monkeypatch.setenv("SIMWOOD_API_PASSWORD", sandbox.password)
+        app = example.create_app()
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as http,
+        ):
+            balance = await http.get("/balance")
+    assert balance.status_code == 200, balance.text
+    assert balance.json()["currency"] == "GBP"
