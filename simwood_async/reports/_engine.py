@@ -29,7 +29,7 @@ from simwood_async.exceptions import (
     RequestInfo,
 )
 from simwood_async.reports._body import decode_rows, envelope_hash
-from simwood_async.reports._fleet import HintSharing, RequestSharing, request_key
+from simwood_async.reports._fleet import HintSharing, RequestSharing, SharedProfile, request_key
 from simwood_async.reports._options import ReportOptions
 from simwood_async.reports._poller import Poller
 from simwood_async.reports._profile import save_profile
@@ -115,7 +115,8 @@ class ReportEngine:
     """
 
     def __init__(self, converter: Converter, options: ReportOptions | None = None) -> None:
-        self.options = options = options or ReportOptions()
+        self.options = options = SharedProfile.options(options or ReportOptions())
+        self._shared_profile = SharedProfile.of(options)  # learned times shared by a fleet
         self.stats = ReportStats()
         self._conv = converter
         self._clock = options.clock
@@ -137,6 +138,8 @@ class ReportEngine:
         """Start the task group that flights run in (called by `SimwoodClient.__aenter__`)."""
         if self._stack is not None:
             return
+        if self._shared_profile is not None:
+            await self._shared_profile.load()  # start warm: what the fleet learned
         async with AsyncExitStack() as stack:
             self._tg = await stack.enter_async_context(anyio.create_task_group())
             self._stack = stack.pop_all()
@@ -164,6 +167,8 @@ class ReportEngine:
             for flight in list(self._flights.values()):
                 self._finish(flight)
             await save_profile(self.options.profile)
+            if self._shared_profile is not None:
+                await self._shared_profile.save()
 
     def _check_open(self) -> TaskGroup:
         if self._tg is None:
@@ -334,6 +339,8 @@ class ReportEngine:
             with flight.scope:
                 try:
                     flight.result = await self._fulfil(flight)
+                    if self._shared_profile is not None:
+                        await self._shared_profile.delivered()
                 except Exception as err:  # noqa: BLE001 - delivered to every waiter, never crashes the group
                     flight.error = err
                     self.stats.failures += 1

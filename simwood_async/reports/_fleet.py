@@ -14,11 +14,20 @@ The engine and the poller ask `isinstance(store, ...)` and use what a store offe
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import anyio
+import attrs
+
+from simwood_async import _json
+from simwood_async.exceptions import InvalidInputError
+from simwood_async.reports._profile import ReportProfile
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
 
+    from simwood_async.reports._options import ReportOptions
     from simwood_async.reports._request import ReportRequest
 
 __all__ = [
@@ -26,9 +35,13 @@ __all__ = [
     "LeaseConfirming",
     "ProfileSharing",
     "RequestSharing",
+    "SharedProfile",
     "request_key",
     "share_hint",
 ]
+
+
+logger = logging.getLogger("simwood_async")
 
 
 def request_key(account: str, request: ReportRequest[object]) -> str:
@@ -109,3 +122,74 @@ class ProfileSharing(Protocol):
     async def load_profile(self, name: str) -> bytes | None:
         """The profile kept under `name`, or None."""
         ...
+
+
+class SharedProfile:
+    """The learned generation model shared through a `ProfileSharing` store.
+
+    Loaded when the engine opens (so a new process starts warm), saved when a report was
+    delivered (at most every `every` seconds) and when the engine closes. The last save wins:
+    each process learns from what the fleet saved when it started, and adds what it saw.
+
+    Args:
+        store: The engine's store.
+        profile: The engine's profile (`ReportOptions.profile`).
+        clock: The engine's clock.
+        every: The shortest time between two saves while the engine runs.
+    """
+
+    NAME = "reports"
+
+    def __init__(
+        self,
+        store: ProfileSharing,
+        profile: ReportProfile,
+        clock: Callable[[], float],
+        every: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.profile = profile
+        self._clock = clock
+        self._every = every
+        self._saved_at = clock()
+
+    @staticmethod
+    def options(options: ReportOptions) -> ReportOptions:
+        """`options`, with a profile to share if the store shares one and none was given."""
+        store: object = options.store
+        if options.profile is not None or not isinstance(store, ProfileSharing):
+            return options
+        profile = ReportProfile(prior_strength=options.prior_strength, memory=options.memory)
+        return attrs.evolve(options, profile=profile)
+
+    @classmethod
+    def of(cls, options: ReportOptions) -> SharedProfile | None:
+        """The sharing of `options.profile` through `options.store`, if the store can."""
+        store: object = options.store
+        profile = options.profile
+        if not isinstance(store, ProfileSharing) or profile is None:
+            return None
+        return cls(store, profile, options.clock)
+
+    async def load(self) -> None:
+        """Start from the profile the fleet saved, if any (a bad one is logged and ignored)."""
+        data = await self.store.load_profile(self.NAME)
+        if data is None:
+            return
+        try:
+            self.profile.restore(_json.loads(data))
+        except (InvalidInputError, ValueError, TypeError) as err:
+            logger.warning("the shared report profile was not loaded (starting afresh): %s", err)
+            return
+        logger.debug("report profile loaded from the store (%d bytes)", len(data))
+
+    async def save(self) -> None:
+        """Save the profile for the fleet (shielded: it runs when the engine closes)."""
+        self._saved_at = self._clock()
+        with anyio.CancelScope(shield=True):
+            await self.store.save_profile(self.NAME, _json.dumps(self.profile.snapshot()))
+
+    async def delivered(self) -> None:
+        """A report was delivered: save, unless the last save is recent."""
+        if self._clock() - self._saved_at >= self._every:
+            await self.save()

@@ -135,6 +135,8 @@ class FleetMethods:
 
     async def save_profile(self, name: str, data: bytes) -> None:
         """Keep a serialised generation-time profile for every process (`profile_ttl`)."""
+        if not self._open:
+            return
         try:
             with anyio.fail_after(self._s.command_timeout):
                 await self._client.set(
@@ -144,7 +146,9 @@ class FleetMethods:
             self._health.failed("saving the learned profile", err)
 
     async def load_profile(self, name: str) -> bytes | None:
-        """The profile kept under `name`, or None (none yet, or Redis unreachable)."""
+        """The profile kept under `name`, or None (none yet, closed, or Redis unreachable)."""
+        if not self._open:
+            return None
         try:
             with anyio.fail_after(self._s.command_timeout), self._client.decoding(mode=False):
                 data = await self._client.get(self._prefix + f"profile:{name}")

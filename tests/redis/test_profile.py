@@ -7,9 +7,37 @@ import os
 import anyio
 import pytest
 
-from simwood_async import ConfigurationError
+from simwood_async import ConfigurationError, SimwoodClient, _json
+from simwood_async.reports import ReportOptions, ReportProfile
 from simwood_async.reports._fleet import ProfileSharing
+from simwood_async.sandbox import IN_PROCESS_BASE_URL, Sandbox, ScaledClock
 from tests.redis.conftest import COREDIS_LEAKS, open_store
+
+KIND = "reports/voice/cdr/day"
+
+
+def client_of(sandbox: Sandbox, store: object, profile: ReportProfile | None) -> SimwoodClient:
+    """A client of the in-process sandbox with this store and profile, polling quickly."""
+    return SimwoodClient(
+        sandbox.account,
+        username=sandbox.username,
+        password=sandbox.password,
+        base_url=IN_PROCESS_BASE_URL,
+        allow_insecure_http=True,
+        transport=sandbox.transport(),
+        env={},
+        reports=ReportOptions(
+            store=store,  # type: ignore[arg-type]
+            profile=profile,
+            min_interval=0.01,
+            max_interval=0.05,
+        ),
+    )
+
+
+def fast_sandbox() -> Sandbox:
+    """Reports ready after 2 to 4 sandbox seconds, 40 times faster than real time."""
+    return Sandbox(seed=4, clock=ScaledClock(40.0), report_delay=(2.0, 4.0), cdr_rows_per_day=5)
 
 
 async def test_a_profile_saved_by_one_process_is_loaded_by_another(redis_server, prefix):
@@ -69,3 +97,45 @@ async def test_without_redis_a_profile_is_neither_saved_nor_loaded(
         assert await store.load_profile("reports") is None
         assert await store.load_profile("reports") is None
     assert sum("unavailable" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_a_new_process_starts_from_what_the_fleet_learned(redis_server, prefix):
+    """One client learns from three reports and closes; the next one opens warm with it."""
+    sandbox = fast_sandbox()
+    learned, fresh = ReportProfile(), ReportProfile()
+    cold = fresh.snapshot()
+    async with (
+        open_store(redis_server, prefix) as first,
+        client_of(sandbox, first, learned) as client,
+    ):
+        for day in ("2026-03-10", "2026-03-11", "2026-03-12"):
+            await client.reports.voice_cdr_day(date=day)
+    assert learned.snapshot()["kinds"][KIND]["observations"] >= 3
+    async with (
+        open_store(redis_server, prefix) as second,
+        client_of(sandbox, second, fresh),
+    ):
+        assert fresh.snapshot() == learned.snapshot() != cold
+
+
+async def test_without_a_profile_of_its_own_a_client_shares_one_anyway(redis_server, prefix):
+    """A client with a profile-sharing store and no `profile` saves what it learned there."""
+    sandbox = fast_sandbox()
+    async with open_store(redis_server, prefix) as store:
+        async with client_of(sandbox, store, None) as client:
+            await client.reports.voice_cdr_day(date="2026-03-10")
+        saved = await store.load_profile("reports")
+    assert saved is not None
+    assert _json.loads(saved)["kinds"][KIND]["observations"] >= 1
+
+
+async def test_an_unreadable_shared_profile_is_ignored_with_a_warning(redis_server, prefix, caplog):
+    """Garbage under the profile's key: the client starts from the prior and says so."""
+    sandbox = fast_sandbox()
+    profile = ReportProfile()
+    cold = profile.snapshot()
+    async with open_store(redis_server, prefix) as store:
+        await store.save_profile("reports", b"not json at all")
+        async with client_of(sandbox, store, profile):
+            assert profile.snapshot() == cold
+    assert "shared report profile was not loaded" in caplog.text
