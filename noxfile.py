@@ -49,3 +49,10 @@ def bench(session: nox.Session) -> None:
     names = session.posargs or sorted(p.stem for p in Path("benchmarks").glob("bench_*.py"))
     for name in names:
         session.run("python", f"benchmarks/{name}.py")
+
+
+@nox.session
+def chaos(session: nox.Session) -> None:
+    """The chaos run: every fault at once against the loopback sandbox (`--quick` for CI)."""
+    session.install("-e", ".[tests]")
+    session.run("python", "benchmarks/chaos.py", *session.posargs)

@@ -70,6 +70,12 @@ def _wire_names() -> dict[type[Any], _Aliases]:
         },
         # The docs' sample spells this key `limit/_rate_out`.
         voice.DynamicLimits: {"limit_rate_out": ("limit_rate_out", "limit/_rate_out")},
+        # Models with an `extra` field keep the keys they do not name (see `_register_aliases`).
+        acc.AccountType: {},
+        voice.VoiceLimits: {},
+        voice.InProgressSummary: {},
+        voice.InProgressCall: {},
+        voice.CallInProgress: {},
     }
 
 
@@ -227,9 +233,20 @@ def make_converter(*, strict: bool = False) -> Converter:
     return conv
 
 
+_EXTRA = "extra"
+
+
 def _register_aliases(conv: Converter, cls: type, aliases: Mapping[str, tuple[str, ...]]) -> None:
+    """Wire names for `cls`; a model with an `extra` field also keeps the keys it does not name.
+
+    Kept keys are never an error, not even in strict mode: nothing is lost, so there is
+    nothing to flag. They are written back at the top level when unstructuring.
+    """
     overrides: dict[str, Any] = {name: override(rename=keys[0]) for name, keys in aliases.items()}
     extra = {alt: keys[0] for keys in aliases.values() for alt in keys[1:]}
+    names = [f.name for f in attrs.fields(cls)]
+    keeps_extra = _EXTRA in names
+    known = {key for name in names for key in aliases.get(name, (name,)) if name != _EXTRA}
     # Generated on first use, not now: a generated function captures the hooks of its
     # fields' types, and a nested aliased model (DestinationRate inside DestinationRates)
     # may not be registered yet.
@@ -239,7 +256,11 @@ def _register_aliases(conv: Converter, cls: type, aliases: Mapping[str, tuple[st
         structure = generated.get("structure")
         if structure is None:
             structure = generated["structure"] = make_dict_structure_fn(cls, conv, **overrides)
-        if extra and isinstance(value, dict):
+        if keeps_extra and isinstance(value, dict):
+            kept = {key: item for key, item in value.items() if key not in known}
+            value = {extra.get(key, key): item for key, item in value.items() if key in known}
+            value[_EXTRA] = kept
+        elif extra and isinstance(value, dict):
             value = {extra.get(key, key): item for key, item in value.items()}
         return structure(value, target)
 
@@ -249,7 +270,11 @@ def _register_aliases(conv: Converter, cls: type, aliases: Mapping[str, tuple[st
             unstructure = generated["unstructure"] = make_dict_unstructure_fn(
                 cls, conv, **overrides
             )
-        return unstructure(value)
+        data = unstructure(value)
+        if keeps_extra:
+            for key, item in data.pop(_EXTRA).items():
+                data.setdefault(key, item)
+        return data
 
     conv.register_structure_hook(cls, structure_aliased)
     conv.register_unstructure_hook(cls, unstructure_aliased)

@@ -32,15 +32,15 @@ from urllib.parse import urlencode
 import httpx
 import sniffio
 
+from simwood_async._failures import translate
 from simwood_async._http import ApiResponse
-from simwood_async.exceptions import ConnectError, IncompleteBodyError, RequestTimeoutError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     import aiohttp
 
-    from simwood_async.exceptions import RequestInfo
+    from simwood_async.exceptions import RequestInfo, TransportError
 
 __all__ = [
     "ENV_FAST",
@@ -215,13 +215,14 @@ class DirectSender:
     (trio, the extra not installed), and the request goes through httpx as usual.
     """
 
-    __slots__ = ("_auto", "_http", "_timeouts", "client_error", "url_type")
+    __slots__ = ("_auto", "_http", "_timeouts", "errors", "url_type")
 
     def __init__(self, auto: AutoTransport, http: httpx.AsyncClient) -> None:
         self._auto = auto
         self._http = http
         self._timeouts: dict[int, tuple[httpx.Timeout, Any]] = {}
-        self.client_error: type[Exception] = Exception
+        #: What aiohttp may raise: its client errors, protocol errors, OS errors, timeouts.
+        self.errors: tuple[type[Exception], ...] = (TimeoutError, OSError)
         self.url_type: Any = None
 
     def prepare(
@@ -244,8 +245,11 @@ class DirectSender:
         if self.url_type is None:
             import aiohttp  # noqa: PLC0415 - present once the session exists
             import yarl  # noqa: PLC0415 - aiohttp's URL type
+            from aiohttp.http_exceptions import HttpProcessingError  # noqa: PLC0415
 
-            self.client_error, self.url_type = aiohttp.ClientError, yarl.URL
+            # A malformed response raises aiohttp's parser error, which is no ClientError.
+            self.errors = (aiohttp.ClientError, HttpProcessingError, TimeoutError, OSError)
+            self.url_type = yarl.URL
         if query:
             url = f"{url}?{urlencode(query)}"
         # Already percent-encoded exactly as httpx would send it: no re-quoting.
@@ -308,7 +312,7 @@ class DirectRequest:
             ConnectError: The connection failed before a response arrived.
             IncompleteBodyError: The connection broke mid-body.
         """
-        client_error = self.sender.client_error
+        failure: TransportError | None = None
         try:
             response = await self.session.request(
                 self.method,
@@ -318,20 +322,20 @@ class DirectRequest:
                 allow_redirects=False,
                 timeout=self.timeout,
             )
-        except TimeoutError as err:
-            raise RequestTimeoutError(f"timed out: {type(err).__name__}", request=info) from err
-        except client_error as err:
-            raise ConnectError(f"connection failed: {type(err).__name__}", request=info) from err
+        except self.sender.errors as err:
+            # Translated outside the `except` block: aiohttp's exceptions carry the request
+            # headers (the Authorization value) and show them in their repr.
+            failure = translate(err, info, self.url, "connect")
+        if failure is not None:
+            raise failure
         # Released (back to the pool, or closed if the body broke) before we return, so a
         # retry's backoff never holds a connection.
         try:
             content = await response.read()
-        except TimeoutError as err:
-            raise RequestTimeoutError("timed out while reading the body", request=info) from err
-        except client_error as err:
-            raise IncompleteBodyError(
-                f"the connection broke mid-body: {type(err).__name__}", request=info
-            ) from err
+        except self.sender.errors as err:
+            failure = translate(err, info, self.url, "body", response.status)
         finally:
             response.release()
+        if failure is not None:
+            raise failure
         return ApiResponse(response.status, response.headers, content, info)

@@ -226,10 +226,10 @@ def error_for(response: ApiResponse) -> ResponseError | None:
         "body": response.text,
         "errors": errors,
     }
-    if cls is RateLimitedError:
-        return RateLimitedError(
-            message, retry_after=parse_retry_after(response.headers.get("retry-after")), **kwargs
-        )
+    if cls is RateLimitedError or cls is ServerError:
+        # Honoured on 429 and on 5xx (a 503 with `Retry-After` says when to come back).
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        return cls(message, retry_after=retry_after, **kwargs)
     return cls(message, **kwargs)
 
 

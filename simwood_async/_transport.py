@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import aclosing, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 from urllib.parse import urlencode, urlsplit
 
@@ -19,6 +19,7 @@ import attrs
 import httpx
 
 from simwood_async import _json
+from simwood_async._failures import library_error, translate
 from simwood_async._http import (
     ApiResponse,
     Credentials,
@@ -27,6 +28,7 @@ from simwood_async._http import (
     path,
     validate_base_url,
 )
+from simwood_async._stream import ByteStream, deadline_bound, read_body
 from simwood_async.exceptions import (
     ConfigurationError,
     ConnectError,
@@ -35,12 +37,14 @@ from simwood_async.exceptions import (
     RateLimitedError,
     RequestInfo,
     RequestTimeoutError,
+    ServerError,
     SimwoodError,
     StatusError,
+    TransportError,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+    from collections.abc import AsyncIterator, Mapping
     from contextlib import AbstractAsyncContextManager
     from types import TracebackType
 
@@ -397,7 +401,9 @@ class Transport:
                 attempt += 1
                 if not retry or attempt >= attempts or not _retryable(err, policy):
                     raise
-                retry_after = err.retry_after if isinstance(err, RateLimitedError) else None
+                retry_after = (
+                    err.retry_after if isinstance(err, (RateLimitedError, ServerError)) else None
+                )
                 if retry_after is not None and retry_after > policy.max_retry_after:
                     raise
                 wait = policy.backoff(attempt - 1, retry_after)
@@ -460,25 +466,32 @@ class Transport:
         async with self._shared.slot():
             if not isinstance(request, httpx.Request):
                 return await request.send(info)
+            response, failure = await self._open(request, info)
+            if failure is not None:
+                raise failure
+            assert response is not None  # noqa: S101 - one of the two is set
             try:
-                response = await self._http.send(request, stream=True)
-            except httpx.TimeoutException as err:
-                raise RequestTimeoutError(f"timed out: {type(err).__name__}", request=info) from err
-            except (httpx.NetworkError, httpx.RemoteProtocolError) as err:
-                raise ConnectError(
-                    f"connection failed: {type(err).__name__}", request=info
-                ) from err
-            try:
-                content = await response.aread()
-            except httpx.TimeoutException as err:
-                raise RequestTimeoutError("timed out while reading the body", request=info) from err
-            except (httpx.NetworkError, httpx.RemoteProtocolError) as err:
-                raise IncompleteBodyError(
-                    f"the connection broke mid-body: {type(err).__name__}", request=info
-                ) from err
+                content, failure = await read_body(response, info)
             finally:
                 await response.aclose()
+            if failure is not None:
+                raise failure
         return ApiResponse(response.status_code, response.headers, content, info)
+
+    async def _open(
+        self, request: httpx.Request, info: RequestInfo
+    ) -> tuple[httpx.Response | None, TransportError | None]:
+        """Send and wait for the headers; every httpx failure becomes the SDK's error.
+
+        The error is returned, not raised here, so that the caller raises it outside the
+        `except` block: no `__context__` leads back to httpx's exception and its headers.
+        """
+        try:
+            return await self._http.send(request, stream=True), None
+        except Exception as err:
+            if not library_error(err):
+                raise
+            return None, translate(err, info, request.url, "connect")
 
     @asynccontextmanager
     async def stream(
@@ -486,13 +499,18 @@ class Transport:
     ) -> AsyncIterator[ByteStream]:
         """Open a streamed response (no retries once the body has started).
 
+        The call's deadline (`deadline=`) covers the wait for the headers and every chunk of
+        the body, as for any other call.
+
         Yields:
             The body, to iterate in chunks.
 
         Raises:
             SimwoodError: The request failed or the status is an error.
+            DeadlineExceededError: The call's deadline passed.
         """
         info = RequestInfo(method, self._base_path + url_path)
+        deadline_at = self.retry.clock() + self.deadline if self.deadline is not None else None
         request = self._build(  # streamed bodies always go through httpx (direct=False)
             method,
             url_path,
@@ -505,16 +523,12 @@ class Transport:
         )
         async with self._shared.slot():
             started = time.perf_counter()
-            try:
-                response = await self._http.send(cast("httpx.Request", request), stream=True)
-            except httpx.TimeoutException as err:
-                logger.info("%s -> %s (streamed)", info, type(err).__name__)
-                raise RequestTimeoutError(f"timed out: {type(err).__name__}", request=info) from err
-            except (httpx.NetworkError, httpx.RemoteProtocolError) as err:
-                logger.info("%s -> %s (streamed)", info, type(err).__name__)
-                raise ConnectError(
-                    f"connection failed: {type(err).__name__}", request=info
-                ) from err
+            with deadline_bound(self.retry.clock, deadline_at, info, "waiting for the headers"):
+                response, failure = await self._open(cast("httpx.Request", request), info)
+            if failure is not None:
+                logger.info("%s -> %s (streamed)", info, type(failure).__name__)
+                raise failure
+            assert response is not None  # noqa: S101 - one of the two is set
             logger.info(
                 "%s -> %d (%.1f ms to headers, streamed)",
                 info,
@@ -523,56 +537,15 @@ class Transport:
             )
             try:
                 if response.status_code >= 400:  # noqa: PLR2004
-                    content = await response.aread()
+                    with deadline_bound(self.retry.clock, deadline_at, info, "reading the error"):
+                        content, failure = await read_body(response, info)
+                    if failure is not None:
+                        raise failure
                     error = error_for(
                         ApiResponse(response.status_code, response.headers, content, info)
                     )
                     if error is not None:
                         raise error
-                yield ByteStream(response, info)
+                yield ByteStream(response, info, clock=self.retry.clock, deadline_at=deadline_at)
             finally:
                 await response.aclose()
-
-
-class ByteStream:
-    """A streamed body whose read errors are translated into the SDK's."""
-
-    __slots__ = ("_response", "request")
-
-    def __init__(self, response: httpx.Response, request: RequestInfo) -> None:
-        self._response = response
-        self.request = request
-
-    @property
-    def status_code(self) -> int:
-        """The HTTP status."""
-        return self._response.status_code
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """The response headers."""
-        return self._response.headers
-
-    async def iter_bytes(self, chunk_size: int = 65536) -> AsyncGenerator[bytes, None]:
-        """Yield the body in chunks.
-
-        Wrap the iterator in `contextlib.aclosing()` if you may stop early, so it is closed
-        at once (trio warns about async generators left to the garbage collector).
-
-        Raises:
-            IncompleteBodyError: The connection broke mid-body.
-        """
-        try:
-            # httpx's iterator is an async generator too: close it now, not at GC time.
-            inner = cast("AsyncGenerator[bytes, None]", self._response.aiter_bytes(chunk_size))
-            async with aclosing(inner) as chunks:
-                async for chunk in chunks:
-                    yield chunk
-        except httpx.TimeoutException as err:
-            raise RequestTimeoutError(
-                "timed out while reading the body", request=self.request
-            ) from err
-        except (httpx.NetworkError, httpx.RemoteProtocolError) as err:
-            raise IncompleteBodyError(
-                f"the connection broke mid-body: {type(err).__name__}", request=self.request
-            ) from err

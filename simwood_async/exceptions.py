@@ -111,7 +111,21 @@ class ConfigurationError(InvalidInputError):
 
 
 class TransportError(SimwoodError):
-    """The request did not produce a complete response."""
+    """The request did not produce a complete response.
+
+    The message names the server (`scheme://host:port`) and the cause (connection refused,
+    DNS lookup failed, TLS error, timed out, ...). The chained `__cause__` keeps only the HTTP
+    library's exception type and message, never the request or its headers.
+
+    Attributes:
+        status_code: The response status if the headers had arrived (a broken body), else None.
+    """
+
+    def __init__(
+        self, message: str, *, request: RequestInfo | None = None, status_code: int | None = None
+    ) -> None:
+        super().__init__(message, request=request)
+        self.status_code = status_code
 
 
 class ConnectError(TransportError):
@@ -185,7 +199,16 @@ class ClientError(StatusError):
 
 
 class ServerError(StatusError):
-    """A 5xx status."""
+    """A 5xx status.
+
+    Attributes:
+        retry_after: Seconds the server asked us to wait (`Retry-After`, e.g. on a 503), if it
+            said.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
 
 
 class ApiError(ResponseError):

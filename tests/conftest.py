@@ -24,10 +24,16 @@ import respx
 from simwood_async import RetryPolicy, SimwoodClient
 from simwood_async._fast import set_default_fast
 
+# The credentials are distinctive, so a leak is easy to find (tests/leaks.py searches for them).
+from tests.leaks import (
+    PASSWORD,
+    USERNAME,
+    pytest_runtest_call,
+    pytest_runtest_makereport,
+    pytest_warning_recorded,
+)
+
 ACCOUNT = "930000"
-USERNAME = "api-user"
-# Distinctive, so a leak is easy to find in any output.
-PASSWORD = "pw-Zq8vX3-never-log-me"
 BASE_URL = "https://api.simwood.com/v3/"
 EXAMPLES = json.loads((Path(__file__).parent / "data" / "examples.json").read_text())
 
@@ -142,3 +148,6 @@ async def client(router: respx.Router, fake_time: SleepRecorder) -> Any:
     """A strict client whose requests go to `router`, with a fake clock and full jitter = 1."""
     async with make_client(router, fake_time) as c:
         yield c
+
+
+__all__ = ["pytest_runtest_call", "pytest_runtest_makereport", "pytest_warning_recorded"]

@@ -358,3 +358,53 @@ async def test_history_latest_is_enumerated(client, router, latest):
     with pytest.raises(InvalidInputError, match="latest must be one of"):
         await client.accounts.transfers(latest)
     assert router.calls.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [
+        (None, None),
+        ({"GBP": 12.5}, {"GBP": Decimal("12.5")}),
+        ({"GBP": "7.00"}, {"GBP": Decimal("7.00")}),
+    ],
+    ids=["null", "number", "string"],
+)
+async def test_invoices_total_overdue_null_or_object(client, router, wire, expected):
+    """`TotalOverDue` is null when nothing is overdue, else amounts per currency."""
+    data = _repaired_invoices()
+    data["TotalOverDue"] = wire
+    data["TotalDue"] = {"GBP": "240.00"}
+    router.get(f"{BASE}/credit/invoices/unpaid").respond(json=data)
+    result = await client.accounts.invoices("unpaid")
+    assert result.total_overdue == expected
+    assert result.total_due == {"GBP": Decimal("240.00")}
+
+
+@pytest.mark.parametrize(
+    "min_prepay", [50, "50", "50.00", 50.0], ids=["int", "str", "str-2dp", "float"]
+)
+async def test_account_type_min_prepay_forms(client, router, min_prepay):
+    """`min_prepay` (a number in the docs) decodes from a number or a string; extras are kept."""
+    data = example("GET", "/v3/accounts/{ACCOUNT}/type")
+    payload = {"success": True, "data": {**data["data"], "min_prepay": min_prepay, "sms_limit": 9}}
+    router.get(f"{BASE}/type").respond(json=payload)
+    result = await client.accounts.account_type()
+    assert result.min_prepay == Decimal(50)
+    assert result.extra == {"sms_limit": 9}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"account": ACCOUNT, "balance": "10.4688", "locked": "5", "available": "5.4688"},
+        {"account": int(ACCOUNT), "balance": 10.4688, "locked": 5.0, "available": 5.4688},
+    ],
+    ids=["strings", "numbers"],
+)
+async def test_locked_balance_numbers_or_strings(client, router, payload):
+    """The locked balance decodes the same from string and number amounts, the account as text."""
+    router.get(f"{BASE}/prepay/balance/locked").respond(json=payload)
+    result = await client.accounts.locked_balance()
+    assert result == LockedBalance(
+        account=ACCOUNT, balance=Decimal("10.4688"), locked=Decimal(5), available=Decimal("5.4688")
+    )

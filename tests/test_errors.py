@@ -33,6 +33,7 @@ from simwood_async import (
     StatusError,
     TransportError,
 )
+from simwood_async._failures import TransportCause
 from simwood_async.exceptions import MAX_BODY_CHARS
 from tests.conftest import ACCOUNT, PASSWORD
 
@@ -226,7 +227,8 @@ async def test_truncated_body_is_incomplete_body_error(client, router, fake_time
     )
     with pytest.raises(IncompleteBodyError) as info:
         await client.accounts.prepay_balance()
-    assert isinstance(info.value.__cause__, httpx.RemoteProtocolError)
+    assert isinstance(info.value.__cause__, TransportCause)
+    assert info.value.__cause__.kind == "httpx.RemoteProtocolError"
     assert str(info.value.request) == REQUEST
     assert route.call_count == 4
 

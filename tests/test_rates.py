@@ -187,3 +187,37 @@ async def test_destination_needs_e164(client, router, number, hint):
         await client.rates.destination(number)
     assert hint in str(info.value)
     assert router.calls.call_count == 0
+
+
+async def test_destination_observed_keys(client, router):
+    """The `account_type` and `currency` real answers carry decode; other keys are kept."""
+    documented = example("GET", "/v3/accounts/{ACCOUNT}/rate/{NUMBER}")
+    router.get(f"{BASE}/rate/447700900123").respond(
+        json={**documented, "account_type": "virtual_interconnect", "currency": "GBP", "x": 1}
+    )
+    result = await client.rates.destination("447700900123")
+    assert (result.account_type, result.currency) == ("virtual_interconnect", "GBP")
+    assert result.extra == {"x": 1}
+    assert result.rates["2"].peak == Decimal("0.01100")
+
+
+async def test_destination_prices_as_numbers(client, router):
+    """Prices sent as JSON numbers decode to the same Decimals as the documented strings."""
+    router.get(f"{BASE}/rate/447700900123").respond(
+        json={"desc": "UK", "rates": {"1": {"p": 0.012, "o": 0.012, "w": 0.0115, "c": 0}}}
+    )
+    rate = (await client.rates.destination("447700900123")).rates["1"]
+    assert (rate.peak, rate.weekend, rate.connection) == (
+        Decimal("0.012"),
+        Decimal("0.0115"),
+        Decimal(0),
+    )
+
+
+@pytest.mark.parametrize("prefix", [999001, "999001"], ids=["number", "string"])
+async def test_tariff_prefix_number_or_string(client, router, prefix):
+    """A tariff's `prefix` (a number in the docs) decodes to the same string either way."""
+    row = {"description": "d", "servicelevel": "1", "quality": "Gold", "prefix": prefix, "url": "u"}
+    router.get(f"{BASE}/rates/tariffs").respond(json={"success": True, "data": [row]})
+    (tariff,) = await client.rates.tariffs()
+    assert (tariff.prefix, tariff.servicelevel, tariff.default) == ("999001", 1, False)

@@ -27,6 +27,7 @@ from simwood_async import (
     SimwoodClient,
     set_testing,
 )
+from simwood_async._failures import TransportCause
 from simwood_async._retry import is_testing, parse_retry_after
 from simwood_async._transport import encode_params, path
 from simwood_async.accounts import Balance
@@ -344,7 +345,8 @@ async def test_transport_failures_are_retried_then_translated(
     assert route.call_count == 4
     assert fake_time.waits == [0.25, 0.5, 1.0]
     assert str(info.value.request) == f"GET /v3/{BALANCE_PATH}"
-    assert isinstance(info.value.__cause__, httpx.TransportError)
+    assert isinstance(info.value.__cause__, TransportCause)
+    assert info.value.__cause__.kind.startswith("httpx.")
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from simwood_async.voice import (
     CountryCalls,
     DestinationCalls,
     DynamicLimits,
+    InProgressCall,
     LimitsUpdate,
     VoiceLimits,
 )
@@ -256,3 +257,77 @@ async def test_call_id_cannot_escape_its_segment(client, router, call_id):
     with pytest.raises(InvalidInputError, match="call_id"):
         await client.voice.hang_up(call_id)
     assert router.calls.call_count == 0
+
+
+#: The `channels` list real in-progress answers carry besides the documented keys (OBSERVED.md).
+OBSERVED_CHANNELS = [
+    {"call_id": "c1", "trunk": "930000-L001", "to": "447700900123", "start": "x", "codec": "G711"},
+    {"call_id": "c2", "trunk": "930000-L002", "to": "441632960001"},
+]
+
+
+async def test_calls_in_progress_observed_channels(client, router):
+    """The observed `channels` array decodes into calls, keeping keys the model does not name."""
+    router.get(f"{BASE}/inprogress/current").respond(
+        json={**_repaired(INPROGRESS), "channels": OBSERVED_CHANNELS, "later": {"a": 1}}
+    )
+    result = await client.voice.calls_in_progress()
+    assert result.channels == (
+        InProgressCall(
+            call_id="c1",
+            trunk="930000-L001",
+            to="447700900123",
+            extra={"start": "x", "codec": "G711"},
+        ),
+        InProgressCall(call_id="c2", trunk="930000-L002", to="441632960001"),
+    )
+    assert result.extra == {"later": {"a": 1}}
+    assert result.callcount == 107
+
+
+@pytest.mark.parametrize("as_strings", [False, True], ids=["numbers", "strings"])
+async def test_calls_in_progress_numbers_or_strings(client, router, as_strings):
+    """Amounts and counts decode the same whether sent as JSON numbers or as strings."""
+    data = _repaired(INPROGRESS)
+    if as_strings:
+        for key in ("total", "callcount", "balance", "percent_available"):
+            data[key] = str(data[key])
+        for row in [*data["calls"].values(), *data["countries"].values()]:
+            row["total"], row["callcount"] = str(row["total"]), str(row["callcount"])
+    router.get(f"{BASE}/inprogress/current").respond(json=data)
+    result = await client.voice.calls_in_progress()
+    assert (result.total, result.callcount, result.balance) == (
+        Decimal("1.164"),
+        107,
+        Decimal("24.406"),
+    )
+    assert result.calls["1739"].total == Decimal("0.85")
+    assert result.countries["GB"].callcount == 104
+
+
+async def test_limits_keep_keys_they_do_not_name(client, router):
+    """Limits and dynamic limits the model does not know are kept in `extra`, not dropped."""
+    data = {**LIMITS, "limit_concurrent_sms": 4}
+    data["dynamic"] = {**LIMITS["dynamic"], "limit_rate_out_hotspot": "1/1h"}
+    router.get(f"{BASE}/limits").respond(json=data)
+    result = await client.voice.limits()
+    assert result.extra == {"limit_concurrent_sms": 4}
+    assert result.dynamic is not None
+    assert result.dynamic.extra == {"limit_rate_out_hotspot": "1/1h"}
+    assert result.dynamic.limit_rate_out == "30/10s"
+    assert client.converter.unstructure(result)["limit_concurrent_sms"] == 4
+
+
+async def test_limits_without_dynamic(client, router):
+    """Limits without a `dynamic` object decode with `dynamic` None."""
+    data = {k: v for k, v in LIMITS.items() if k != "dynamic"}
+    router.get(f"{BASE}/limits").respond(json=data)
+    assert (await client.voice.limits()).dynamic is None
+
+
+async def test_call_keeps_keys_it_does_not_name(client, router):
+    """A call in progress keeps unknown keys in `extra`."""
+    data = example("GET", "/v3/voice/{ACCOUNT}/inprogress/{CALL_ID}")
+    data = {**data, "data": {**data["data"], "trunk": "930000-L001"}}
+    router.get(f"{BASE}/inprogress/abc").respond(json=data)
+    assert (await client.voice.call("abc")).extra == {"trunk": "930000-L001"}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -16,6 +18,7 @@ class AccountType:
 
     Attributes:
         account_type: `developer`, `startup`, `virtual_interconnect` or `managed_interconnect`.
+        extra: Keys the API sent that are not modelled here (e.g. newer limits), kept as sent.
 
     .. versionadded:: 0.1.0
     """
@@ -24,6 +27,7 @@ class AccountType:
     number_limit: int | None = None
     channel_limit: int | None = None
     min_prepay: Decimal | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -48,6 +52,9 @@ class Invoice:
 @attrs.frozen(kw_only=True)
 class InvoiceList:
     """Invoices and the totals due, per currency.
+
+    Attributes:
+        total_overdue: None when nothing is overdue (the API sends `null`).
 
     .. versionadded:: 0.1.0
     """

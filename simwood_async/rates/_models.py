@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -16,6 +18,9 @@ DECKS = {"1": "platinum", "2": "gold", "3": "silver"}
 @attrs.frozen(kw_only=True)
 class Tariff:
     """A tariff available to the account, with the URL of its CSV ratecard.
+
+    Attributes:
+        prefix: The dialling prefix that selects this tariff (the API sends a number).
 
     .. versionadded:: 0.1.0
     """
@@ -79,12 +84,18 @@ class DestinationRates:
     Attributes:
         description: The destination, e.g. `UK - fm3 - Mobile (T-Mobile)`.
         rates: Prices keyed by deck (`"1"` platinum, `"2"` gold, `"3"` silver).
+        account_type: The account's type, where the API sends it (real answers do).
+        currency: The prices' currency, where the API sends it (real answers do).
+        extra: Keys the API sent that are not modelled here, kept as sent.
 
     .. versionadded:: 0.1.0
     """
 
     description: str
     rates: dict[str, DestinationRate]
+    account_type: str | None = None
+    currency: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
     def by_quality(self) -> dict[str, DestinationRate]:
         """The same prices keyed by deck name (`platinum`, `gold`, `silver`)."""

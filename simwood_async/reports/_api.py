@@ -184,6 +184,7 @@ class ReportsApi(Area):
         Raises:
             SimwoodError: The request itself failed.
         """
+        request = self._engine.pin(request)  # the ticket re-requests the same day
         report_hash = await self._engine.submit(self._t, request)
         link = f"/v3/files/{self._t.account}/{report_hash}"
         return ReportTicket(

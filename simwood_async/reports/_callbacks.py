@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs
@@ -56,9 +58,15 @@ class CallbackReceiver:
     retrying), 404 for a wrong token, 405 for a method other than POST, 413 for a body over
     `max_body` bytes and 400 for a body that is not a report callback.
 
+    Refusals are logged as one WARNING per `log_interval` seconds at most (with the number
+    refused since the last one); the others at DEBUG, so a flood of bad requests cannot flood
+    the logs.
+
     Args:
         token: The secret last path segment (16-128 URL-safe characters); random if omitted.
         max_body: The largest body accepted, in bytes.
+        log_interval: The shortest time between two refusal warnings, in seconds.
+        clock: Monotonic seconds (injectable for tests).
 
     Attributes:
         accepted: Callbacks accepted.
@@ -67,12 +75,23 @@ class CallbackReceiver:
     .. versionadded:: 0.1.0
     """
 
-    def __init__(self, token: str | None = None, *, max_body: int = 16384) -> None:
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        max_body: int = 16384,
+        log_interval: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         token = token if token is not None else secrets.token_urlsafe(32)
         if not _TOKEN.fullmatch(token):
             raise ConfigurationError("token must be 16-128 characters of [A-Za-z0-9_-]")
         self._token = token.encode()
         self._max_body = max_body
+        self._log_interval = log_interval
+        self._clock = clock
+        self._next_warning = -math.inf
+        self._unlogged = 0
         self._engines: list[ReportEngine] = []
         self.accepted = 0
         self.refused = 0
@@ -109,7 +128,7 @@ class CallbackReceiver:
         status, text = await self._handle(scope, receive)
         if status >= 400:  # noqa: PLR2004
             self.refused += 1
-            logger.warning("refused a report callback: %d %s", status, text)
+            self._log_refusal(status, text)
         body = text.encode()
         headers = [(b"content-type", b"text/plain; charset=utf-8")]
         headers.append((b"content-length", str(len(body)).encode()))
@@ -117,6 +136,17 @@ class CallbackReceiver:
             headers.append((b"allow", b"POST"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    def _log_refusal(self, status: int, text: str) -> None:
+        now = self._clock()
+        if now < self._next_warning:
+            self._unlogged += 1
+            logger.debug("refused a report callback: %d %s", status, text)
+            return
+        since = f" ({self._unlogged} more refused since the last warning)" if self._unlogged else ""
+        self._next_warning = now + self._log_interval
+        self._unlogged = 0
+        logger.warning("refused a report callback: %d %s%s", status, text, since)
 
     async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, str]:
         token = str(scope.get("path", "")).rstrip("/").rsplit("/", 1)[-1]

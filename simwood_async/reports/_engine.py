@@ -5,22 +5,31 @@ The first level of single flight lives here: a `_Flight` per canonical request (
 (which lives as long as the client), sends the POST, awaits the hash through the `Poller`
 (the second level: one poll loop and one download per hash), decodes the body once and, when
 the file expired, was collected elsewhere, broke mid-body or did not decode, requests the report
-again within a budget. Callers only wait on the flight's event, so 10,000 callers cost one task;
-a caller that is cancelled just stops waiting; a flight nobody waits for any more is cancelled.
+again within a budget. Callers only wait on their own event, so 10,000 callers cost one task
+(plus one watchdog per flight that wakes each caller at its own deadline); a caller that is
+cancelled or whose deadline passes just stops waiting; a flight nobody waits for any more is
+cancelled, unless its file is being downloaded: then the download is finished (bounded) and
+its rows kept briefly for a caller that comes back (the server has deleted the file).
+
+No failure inside the engine's tasks reaches the user's code: each flight's error is delivered
+to its callers, and the engine keeps serving.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import anyio
+import attrs
 
 from simwood_async._transport import path
 from simwood_async.exceptions import (
     ConfigurationError,
+    DeadlineExceededError,
     DecodeError,
     ReportDownloadError,
     ReportError,
@@ -30,8 +39,9 @@ from simwood_async.exceptions import (
 )
 from simwood_async.reports._body import decode_rows, envelope_hash
 from simwood_async.reports._fleet import HintSharing, RequestSharing, SharedProfile, request_key
+from simwood_async.reports._flight import Flight, KeptRows, Waiter, caller_timeout, fresh
 from simwood_async.reports._options import ReportOptions
-from simwood_async.reports._poller import Poller
+from simwood_async.reports._poller import ORPHAN_GRACE, Poller
 from simwood_async.reports._profile import save_profile
 from simwood_async.reports._stats import ReportStats
 from simwood_async.reports._store import InMemoryReportStore
@@ -49,58 +59,7 @@ logger = logging.getLogger("simwood_async")
 
 T = TypeVar("T")
 
-
-class _Flight:
-    """One canonical request being fulfilled; every caller waits on `done`."""
-
-    __slots__ = (
-        "deadline_at",
-        "done",
-        "error",
-        "hash_known",
-        "key",
-        "report_hash",
-        "request",
-        "result",
-        "row_type",
-        "scope",
-        "transport",
-        "waiters",
-    )
-
-    def __init__(
-        self,
-        key: tuple[Any, ...],
-        transport: Transport,
-        *,
-        request: ReportRequest[Any] | None,
-        row_type: type[Any] | None,
-        report_hash: str | None,
-        deadline_at: float,
-    ) -> None:
-        self.key = key
-        self.transport = transport
-        self.request = request
-        self.row_type = row_type
-        self.report_hash = report_hash
-        self.deadline_at = deadline_at
-        self.waiters = 0
-        self.done = anyio.Event()
-        self.hash_known = anyio.Event()
-        self.scope = anyio.CancelScope()
-        self.result: tuple[Any, ...] | None = None
-        self.error: BaseException | None = None
-
-
-def _fresh(err: BaseException) -> BaseException:
-    """A copy of `err` to raise in one more waiter.
-
-    Raising one instance in many tasks would grow its traceback without bound.
-    """
-    copy = type(err).__new__(type(err), *err.args)
-    copy.__dict__.update(err.__dict__)
-    copy.__cause__ = err.__cause__
-    return copy
+_SERVER_ERRORS: Final = frozenset(range(500, 600))
 
 
 class ReportEngine:
@@ -122,7 +81,8 @@ class ReportEngine:
         self._clock = options.clock
         self._store = options.store if options.store is not None else InMemoryReportStore()
         self._poller = Poller(options, self.stats, self._store, secrets.token_hex(8))
-        self._flights: dict[tuple[Any, ...], _Flight] = {}
+        self._flights: dict[tuple[Any, ...], Flight] = {}
+        self._kept = KeptRows(options.clock)
         self._tg: TaskGroup | None = None
         self._stack: AsyncExitStack | None = None
 
@@ -195,6 +155,15 @@ class ReportEngine:
 
     # -- waiting -----------------------------------------------------------------------------
 
+    def pin(self, request: ReportRequest[T]) -> ReportRequest[T]:
+        """`request` with its default dates resolved to today (GMT) now.
+
+        A report requested without a date is keyed and re-requested with the day of the call,
+        so a re-request after midnight fetches the same day, and a caller after midnight does
+        not join the previous day's flight.
+        """
+        return request.pinned(self.options.today())
+
     async def get(
         self,
         transport: Transport,
@@ -204,6 +173,7 @@ class ReportEngine:
         report_hash: str | None = None,
     ) -> tuple[T, ...]:
         """The rows of a report, sharing the flight of any identical request under way."""
+        request = self.pin(request)
         key = (transport.account, request)
         return await self._join(
             key,
@@ -234,27 +204,39 @@ class ReportEngine:
         )
 
     async def submit(self, transport: Transport, request: ReportRequest[Any]) -> str:
-        """Request a report (or join the identical request under way) and return its hash."""
+        """Request a report (or join the identical request under way) and return its hash.
+
+        The hash returned is always a live one: while the flight requests the report again
+        (its file expired or broke), the call waits for the new hash.
+        """
+        request = self.pin(request)
+        waiter = self._waiter(None, want_hash=True)
         flight = self._enter(
             (transport.account, request),
             transport,
             request=request,
             row_type=request.row_type,
             report_hash=None,
-            deadline=None,
+            waiter=waiter,
         )
         try:
-            await flight.hash_known.wait()
+            await waiter.event.wait()
         finally:
-            self._leave(flight)
+            self._leave(flight, waiter)
         if flight.report_hash is None:
-            raise _fresh(flight.error or ReportError("the report request failed"))
+            if waiter.expired:
+                raise caller_timeout(flight)
+            raise fresh(flight.error or ReportError("the report request failed"))
         return flight.report_hash
 
     async def files(self, transport: Transport) -> dict[str, Any]:
         """The uncollected ready files of the account, by hash."""
         self._check_open()
         return await self._poller.files(transport)
+
+    def _waiter(self, deadline: float | None, *, want_hash: bool = False) -> Waiter:
+        seconds = deadline if deadline is not None else self.options.deadline
+        return Waiter(self._clock() + seconds, want_hash=want_hash)
 
     def _enter(
         self,
@@ -264,13 +246,17 @@ class ReportEngine:
         request: ReportRequest[Any] | None,
         row_type: type[Any] | None,
         report_hash: str | None,
-        deadline: float | None,
-    ) -> _Flight:
+        waiter: Waiter,
+    ) -> Flight:
         tg = self._check_open()
-        deadline_at = self._clock() + (deadline if deadline is not None else self.options.deadline)
+        deadline_at = waiter.deadline_at
         flight = self._flights.get(key)
         if flight is None:
-            flight = _Flight(
+            if transport.deadline is not None:
+                # The engine bounds the flight's time itself: one caller's per-call deadline
+                # must not cut the requests of a flight that other callers share.
+                transport = transport.with_options(deadline=None)
+            flight = Flight(
                 key,
                 transport,
                 request=request,
@@ -282,19 +268,36 @@ class ReportEngine:
             tg.start_soon(self._run, flight, name=f"simwood report flight {key!r}")
         else:
             self.stats.coalesced_callers += 1
+            if flight.orphaned:  # a caller came back while its download is being finished
+                flight.orphaned = False
+                flight.scope.deadline = math.inf
+                if flight.report_hash is not None:
+                    self._poller.adopt(flight.transport, flight.report_hash)
             if deadline_at > flight.deadline_at:
                 flight.deadline_at = deadline_at
                 if flight.report_hash is not None:
                     self._poller.extend(transport, flight.report_hash, deadline_at)
-        flight.waiters += 1
+        flight.callers.append(waiter)
+        if waiter.want_hash and flight.report_hash is not None:
+            waiter.event.set()
+        if flight.watch_scope is not None:
+            flight.watch_scope.cancel()  # the watchdog looks at the new deadline
         return flight
 
-    def _leave(self, flight: _Flight) -> None:
-        flight.waiters -= 1
-        if flight.waiters == 0 and not flight.done.is_set():
-            flight.scope.cancel()  # nobody waits any more: end the flight
-            if self._flights.get(flight.key) is flight:
-                del self._flights[flight.key]
+    def _leave(self, flight: Flight, waiter: Waiter) -> None:
+        flight.callers.remove(waiter)
+        if flight.callers or flight.done.is_set():
+            return
+        report_hash = flight.report_hash
+        if report_hash is not None and self._poller.orphan(flight.transport, report_hash):
+            # Its file is being downloaded, and the server deletes it once sent: finish the
+            # download (bounded in time) and keep the rows for a caller that comes back.
+            flight.orphaned = True
+            flight.scope.deadline = min(flight.scope.deadline, anyio.current_time() + ORPHAN_GRACE)
+            return
+        flight.scope.cancel()  # nobody waits any more: end the flight
+        if self._flights.get(flight.key) is flight:
+            del self._flights[flight.key]
 
     async def _join(
         self,
@@ -306,59 +309,86 @@ class ReportEngine:
         report_hash: str | None,
         deadline: float | None,
     ) -> tuple[Any, ...]:
+        self._check_open()
+        if key not in self._flights:
+            kept = self._kept.take(key)
+            if kept is not None:
+                return kept
+        waiter = self._waiter(deadline)
         flight = self._enter(
             key,
             transport,
             request=request,
             row_type=row_type,
             report_hash=report_hash,
-            deadline=deadline,
+            waiter=waiter,
         )
         try:
-            await flight.done.wait()
+            await waiter.event.wait()
         finally:
-            self._leave(flight)
-        if flight.result is None:
-            raise _fresh(flight.error or ReportError("the report flight ended without a result"))
-        return flight.result
+            self._leave(flight, waiter)
+        if flight.result is not None:
+            return flight.result
+        if waiter.expired:
+            raise caller_timeout(flight)
+        raise fresh(flight.error or ReportError("the report flight ended without a result"))
 
-    def _finish(self, flight: _Flight) -> None:
+    def _finish(self, flight: Flight) -> None:
         if flight.result is None and flight.error is None:
             flight.error = ReportError(
-                "the client was closed before the report arrived", report_hash=flight.report_hash
+                "the client was closed before the report arrived", report_hash=flight.last_hash
             )
         if self._flights.get(flight.key) is flight:
             del self._flights[flight.key]
-        flight.hash_known.set()
-        flight.done.set()
+        if not flight.callers and flight.result is not None:
+            # A download finished for callers that had gone: keep it for one that comes back.
+            self._kept.keep(flight.key, flight.result)
+        flight.finish()
 
     # -- one flight --------------------------------------------------------------------------
 
-    async def _run(self, flight: _Flight) -> None:
+    async def _run(self, flight: Flight) -> None:
         try:
-            with flight.scope:
-                try:
-                    flight.result = await self._fulfil(flight)
-                    if self._shared_profile is not None:
-                        await self._shared_profile.delivered()
-                except Exception as err:  # noqa: BLE001 - delivered to every waiter, never crashes the group
-                    flight.error = err
-                    self.stats.failures += 1
-                    logger.warning("report %s failed: %s", flight.report_hash, err)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._watch, flight, name="simwood report caller deadlines")
+                with flight.scope:
+                    try:
+                        flight.result = await self._fulfil(flight)
+                        if self._shared_profile is not None:
+                            await self._shared_profile.delivered()
+                    except Exception as err:  # noqa: BLE001 - delivered to every waiter, never crashes the group
+                        flight.error = err
+                        if flight.callers:  # nobody to tell otherwise: an abandoned flight
+                            self.stats.failures += 1
+                            logger.warning("report %s failed: %s", flight.last_hash, err)
+                tg.cancel_scope.cancel()
         finally:
             self._finish(flight)
 
-    async def _fulfil(self, flight: _Flight) -> tuple[Any, ...]:
+    async def _watch(self, flight: Flight) -> None:
+        """Wake each caller of `flight` at its own deadline (on the engine's clock)."""
+        try:
+            await flight.watch(self._clock, self.options.sleep)
+        except Exception:  # a bug here must not end the engine's task group
+            logger.exception("report %s: the deadline watchdog failed", flight.last_hash)
+
+    async def _fulfil(self, flight: Flight) -> tuple[Any, ...]:
         report_hash = flight.report_hash
         probe_first = report_hash is not None  # a known hash may be ready already (or gone)
         history: list[str] = []
         shared = 0  # the version of a fleet-shared hash this flight used (`RequestSharing`)
         while True:
             if report_hash is None:
-                report_hash, shared = await self._share_post(flight, shared)
+                try:
+                    report_hash, shared = await self._share_post(flight, shared)
+                except DeadlineExceededError as err:
+                    raise ReportTimeoutError(
+                        f"the report could not be requested by its deadline: {err}",
+                        request=err.request,
+                        report_hash=flight.last_hash,
+                    ) from err
                 probe_first = False
-            flight.report_hash = report_hash
-            flight.hash_known.set()
+            flight.hash_known(report_hash)
             kind = flight.request.kind if flight.request is not None else "resumed"
             outcome = await self._poller.await_hash(
                 flight.transport,
@@ -402,9 +432,10 @@ class ReportEngine:
                 )
             self.stats.re_requests += 1
             logger.info("report %s: %s; requesting it again", report_hash, detail)
-            report_hash = None
+            # The old hash is dead: `submit` callers wait for the new one.
+            report_hash = flight.report_hash = None
 
-    async def _share_post(self, flight: _Flight, after: int) -> tuple[str, int]:
+    async def _share_post(self, flight: Flight, after: int) -> tuple[str, int]:
         """POST, or take the hash of the same request POSTed by another process of a fleet."""
         if not isinstance(self._store, RequestSharing):
             return await self._post(flight), 0
@@ -415,7 +446,7 @@ class ReportEngine:
             key, lambda: self._post(flight), after=after, ttl=ttl
         )
 
-    async def _post(self, flight: _Flight) -> str:
+    async def _post(self, flight: Flight) -> str:
         assert flight.request is not None  # noqa: S101 - resumed flights never post
         t = flight.transport
         data = dict(flight.request.fields)
@@ -423,7 +454,11 @@ class ReportEngine:
             data["callback"] = self.callback_url
         self.stats.report_requests += 1
         # Report requests are safe to retry: the API de-duplicates them by hash.
-        response = await t.request(
+        # Bounded by the flight's deadline, so retries (a long `Retry-After`) cannot outlast it.
+        # Any 5xx is retried: the API de-duplicates report requests by hash.
+        remaining = max(flight.deadline_at - self._clock(), 0.001)
+        retry = attrs.evolve(t.retry, retry_statuses=t.retry.retry_statuses | _SERVER_ERRORS)
+        response = await t.with_options(deadline=remaining, retry=retry).request(
             "POST", path("accounts", t.account, *flight.request.endpoint), data=data, retry=True
         )
         report_hash = envelope_hash(self._conv, response)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,11 @@ __all__ = ["ReportOptions"]
 
 #: The API deletes a ready report after five minutes.
 EXPIRY = 300.0
+
+
+def gmt_today() -> dt.date:
+    """Today's date in GMT (the API's days are GMT days)."""
+    return dt.datetime.now(tz=dt.timezone.utc).date()
 
 
 def _positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
@@ -80,6 +86,10 @@ class ReportOptions:
         clock: Monotonic seconds (inject a fake one in tests).
         sleep: Awaitable sleep on that clock.
         random: A float in [0, 1), for jitter.
+        today: Today's date (GMT), read when a report is requested without a date: the
+            request is keyed and re-requested with that day (inject one for tests).
+        store_timeout: The longest any one call to the `store` may take (real seconds); a
+            store that stalls longer is treated as failing.
 
     .. versionadded:: 0.1.0
     """
@@ -102,6 +112,8 @@ class ReportOptions:
     clock: Callable[[], float] = attrs.field(default=anyio.current_time, repr=False)
     sleep: Callable[[float], Awaitable[None]] = attrs.field(default=anyio.sleep, repr=False)
     random: Callable[[], float] = attrs.field(default=random.random, repr=False)
+    today: Callable[[], dt.date] = attrs.field(default=gmt_today, repr=False)
+    store_timeout: float = attrs.field(default=10.0, validator=_positive)
 
     def __attrs_post_init__(self) -> None:
         if self.min_interval > self.max_interval:

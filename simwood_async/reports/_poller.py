@@ -7,31 +7,36 @@ Every hash the engine waits for is a `HashFlight`. Its own task claims the hash 
 plans the next round with the learned model (`_policy.py`), and in a round it either probes
 the few hashes directly or sends ONE `GET /v3/files/{ACCOUNT}` listing for all of them, so a
 round costs O(1) requests however many reports are pending. Callbacks and `recover()` wake it
-at once to probe the hinted hash.
+to probe the hinted hash (hints are coalesced: at most one check per hash per `HINT_GAP`).
+
+The scheduler itself never waits for the network: a listing runs in its own task, once (no
+retries), while deadlines and hints are still served. A listing that fails falls back to
+direct probes of the due hashes and is not tried again for a while (exponential backoff, or the
+server's `Retry-After`). A `Retry-After` on any check quiets every check until it has passed.
+A failure inside the scheduler is logged and fails the affected hashes; it never ends the
+engine's task group.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from simwood_async._transport import path
 from simwood_async.exceptions import (
-    ConnectError,
-    IncompleteBodyError,
     NotFoundError,
     RateLimitedError,
-    RequestTimeoutError,
     ServerError,
     SimwoodError,
+    TransportError,
 )
 from simwood_async.reports._body import listed_files
-from simwood_async.reports._policy import GenerationModel, next_round
-from simwood_async.reports._stats import ReportStats, ReportTiming
+from simwood_async.reports._policy import GenerationModel
+from simwood_async.reports._scheduler import HINT_GAP, HashFlight, Scheduler
 from simwood_async.reports._store import Claim, GuardedStore, StoredOutcome
 
 if TYPE_CHECKING:
@@ -39,6 +44,7 @@ if TYPE_CHECKING:
 
     from simwood_async._transport import Transport
     from simwood_async.reports._options import ReportOptions
+    from simwood_async.reports._stats import ReportStats
     from simwood_async.reports._store import ReportStore
 
 __all__ = ["HashFlight", "Poller"]
@@ -50,61 +56,11 @@ class _LeaseLost(Exception):  # noqa: N818 - a signal, not an error
     """The owner's claim lapsed and another client took the hash over."""
 
 
-class HashFlight:
-    """One generation of one report hash, shared by every flight that awaits it."""
-
-    __slots__ = (
-        "accounted",
-        "action",
-        "busy",
-        "checked_at",
-        "claim",
-        "deadline_at",
-        "done",
-        "hint_at",
-        "hinted",
-        "joiners",
-        "key",
-        "kind",
-        "model",
-        "outcome",
-        "probe_first",
-        "report_hash",
-        "requested_at",
-        "scope",
-        "seen_ready",
-        "timing",
-        "transport",
-        "verified_at",
-        "wake",
-    )
-
-    def __init__(
-        self, transport: Transport, report_hash: str, kind: str, model: GenerationModel, now: float
-    ) -> None:
-        self.key = (transport.account, report_hash)
-        self.transport = transport
-        self.report_hash = report_hash
-        self.kind = kind
-        self.model = model
-        self.requested_at = self.checked_at = self.accounted = self.verified_at = now
-        self.deadline_at = now
-        self.hint_at: float | None = None
-        self.hinted = False
-        self.probe_first = False
-        self.seen_ready = False
-        self.busy = False
-        self.joiners = 0
-        self.action = ""
-        self.wake = anyio.Event()
-        self.done = anyio.Event()
-        self.scope = anyio.CancelScope()
-        self.outcome: StoredOutcome | None = None
-        self.claim: Claim | None = None  # owned: confirmed before each request (`_fetch`)
-        self.timing = ReportTiming(kind=kind, report_hash=report_hash, requested_at=now)
+#: How long (real seconds) a download nobody waits for any more may take to finish.
+ORPHAN_GRACE = 60.0
 
 
-class Poller:
+class Poller(Scheduler):
     """Hash flights, the scheduler and the requests they send (owned by the engine)."""
 
     def __init__(
@@ -112,7 +68,8 @@ class Poller:
     ) -> None:
         self._o = options
         self._stats = stats
-        self._store = GuardedStore(store)  # a failing store degrades, never ends the client
+        # A failing or stalled store degrades, never ends (or holds up) the client.
+        self._store = GuardedStore(store, timeout=options.store_timeout)
         self._owner = owner
         self._clock = options.clock
         self._hashes: dict[tuple[str, str], HashFlight] = {}
@@ -128,6 +85,10 @@ class Poller:
         self._spread = 1.0
         self._callbacks = options.callback_url is not None
         self._trust_callbacks = True
+        self._listing: set[str] = set()  # accounts with a listing under way
+        self._list_failures = 0
+        self._list_after = -math.inf  # no listing before (backoff after failures)
+        self._quiet_until = -math.inf  # no check before (a Retry-After)
 
     def bind(self, tg: TaskGroup | None) -> None:
         """Use this task group for hash tasks and the scheduler (None when closed)."""
@@ -174,20 +135,56 @@ class Poller:
             self._tg.start_soon(self._drive, hf, name=f"simwood report {report_hash}")
         else:
             hf.deadline_at = max(hf.deadline_at, deadline_at)
+            if hf.orphaned:
+                self._adopt(hf)
         hf.joiners += 1
         try:
             await hf.done.wait()
         finally:
             hf.joiners -= 1
             if hf.joiners == 0 and not hf.done.is_set():
-                hf.timing.outcome = "abandoned"
-                hf.scope.cancel()  # nobody waits: stop polling this hash
-                # Forget it now, so that a new waiter starts afresh instead of joining it.
-                if self._pending.get(key) is hf:
-                    del self._pending[key]
-                if self._hashes.get(key) is hf:
-                    del self._hashes[key]
+                if hf.fetching:
+                    self._orphan(hf)  # finish the download under way (bounded)
+                else:
+                    hf.timing.outcome = "abandoned"
+                    hf.scope.cancel()  # nobody waits: stop polling this hash
+                    # Forget it now, so that a new waiter starts afresh instead of joining it.
+                    if self._pending.get(key) is hf:
+                        del self._pending[key]
+                    if self._hashes.get(key) is hf:
+                        del self._hashes[key]
         return hf.outcome
+
+    def orphan(self, transport: Transport, report_hash: str) -> bool:
+        """Nobody will wait for this hash: finish a fetch under way, else stop.
+
+        Returns:
+            Whether a fetch was under way (it is finished, within `ORPHAN_GRACE`).
+        """
+        hf = self._hashes.get((transport.account, report_hash))
+        if hf is None or not hf.fetching:
+            return False
+        self._orphan(hf)
+        return True
+
+    def adopt(self, transport: Transport, report_hash: str) -> None:
+        """A caller came back for an orphaned hash: keep polling it as before."""
+        hf = self._hashes.get((transport.account, report_hash))
+        if hf is not None and hf.orphaned:
+            self._adopt(hf)
+
+    def _orphan(self, hf: HashFlight) -> None:
+        hf.orphaned = True
+        hf.scope.deadline = min(hf.scope.deadline, anyio.current_time() + ORPHAN_GRACE)
+        if self._pending.get(hf.key) is hf:
+            del self._pending[hf.key]  # the scheduler leaves it alone
+
+    def _adopt(self, hf: HashFlight) -> None:
+        hf.orphaned = False
+        hf.scope.deadline = math.inf
+        if not hf.done.is_set() and hf.key in self._hashes:
+            self._pending[hf.key] = hf
+            self._wake()
 
     def extend(self, transport: Transport, report_hash: str, deadline_at: float) -> None:
         """Push a hash flight's deadline out (a later caller joined with a longer one)."""
@@ -206,9 +203,16 @@ class Poller:
         now = self._clock()
         matched = False
         for hf in self._pending.values():
-            if hf.report_hash == report_hash:
-                hf.hint_at = now
-                hf.hinted = matched = True
+            if hf.report_hash != report_hash:
+                continue
+            matched = True
+            if hf.hinted:
+                continue  # coalesced: a check is already due
+            # At most one check per HINT_GAP, whatever the number of hints (after the check
+            # under way, if any): a flood of callbacks is not a flood of authenticated GETs.
+            hf.hint_at = now
+            hf.hinted = True
+            hf.hint_due = max(now, hf.verified_at + HINT_GAP)
         if matched:
             self._wake()
         else:
@@ -253,6 +257,7 @@ class Poller:
             if self._hashes.get(hf.key) is hf:
                 del self._hashes[hf.key]
             if claim is not None and claim.owned:
+                # Shielded from cancellation, but bounded in time by the guarded store.
                 with anyio.CancelScope(shield=True):
                     await self._store.release(hf.report_hash, claim)
             if hf.timing.outcome is None:
@@ -280,9 +285,19 @@ class Poller:
             hf.wake = anyio.Event()
             if hf.action == "timeout":
                 return None
-            outcome = await self._fetch(hf)
+            if hf.action.startswith("fail:"):
+                detail = hf.action.removeprefix("fail:")
+                return StoredOutcome(status="broken", detail=f"the scheduler failed: {detail}")
+            hf.fetching = True
+            try:
+                outcome = await self._fetch(hf)
+            finally:
+                hf.fetching = False
             if outcome is not None:
                 return outcome
+            if hf.orphaned:
+                hf.timing.outcome = "abandoned"
+                return None
             hf.busy = False
             self._wake()
 
@@ -300,11 +315,17 @@ class Poller:
                 status="gone",
                 detail="the file was gone (404: it expired or was collected elsewhere)",
             )
-        except (IncompleteBodyError, RequestTimeoutError) as err:
-            return StoredOutcome(
-                status="broken", detail=f"the download was cut short ({err.message})"
-            )
-        except (ConnectError, ServerError, RateLimitedError) as err:
+        except TransportError as err:
+            if err.status_code == 200:  # noqa: PLR2004 - the body broke: the file is deleted
+                return StoredOutcome(
+                    status="broken", detail=f"the download was cut short ({err.message})"
+                )
+            # Nothing was downloaded (a connect or pool timeout, a refused connection, a 5xx
+            # body cut short): say nothing about the file, look again later.
+            logger.debug("report %s: check failed, will look again: %s", hf.report_hash, err)
+            return None
+        except (ServerError, RateLimitedError) as err:
+            self._back_off(err.retry_after)
             logger.debug("report %s: check failed, will look again: %s", hf.report_hash, err)
             return None
         except SimwoodError as err:
@@ -321,141 +342,6 @@ class Poller:
         hf.timing.downloaded_at = now
         logger.info("report %s downloaded (%d bytes)", hf.report_hash, len(response.content))
         return StoredOutcome(status="ready", body=response.content)
-
-    def _negative(self, hf: HashFlight, at: float) -> None:
-        """`hf` was still pending at `at`: teach the model, remember the check."""
-        hf.model.record_pending(hf.accounted - hf.requested_at, at - hf.requested_at)
-        hf.accounted = hf.checked_at = max(hf.checked_at, at)
-
-    def _ready(self, hf: HashFlight, seen: float, by: str) -> None:
-        """`hf` was seen ready at `seen`: it became ready between the last check and then."""
-        hf.seen_ready = True
-        exact = by == "callback"
-        at = seen if exact else (hf.checked_at + seen) / 2
-        hf.model.record_pending(hf.accounted - hf.requested_at, at - hf.requested_at)
-        hf.model.record_ready(at - hf.requested_at)
-        hf.timing.ready_at = seen
-        hf.timing.detected_by = by
-        if self._callbacks and not exact:
-            self._trust_callbacks = False  # found by polling: a callback was lost or is late
-        logger.info("report %s ready after %.1f s (%s)", hf.report_hash, seen - hf.requested_at, by)
-
-    # -- the scheduler -----------------------------------------------------------------------
-
-    def _wake(self) -> None:
-        self._dirty = True
-        if self._sleep_scope is not None:
-            self._sleep_scope.cancel()
-        if not self._running and self._pending and self._tg is not None:
-            self._running = True
-            self._last_round = self._clock()
-            self._next_at = math.inf  # planned before the first round
-            self._tg.start_soon(self._schedule, name="simwood report scheduler")
-
-    def _dispatch(self, hf: HashFlight, action: str) -> None:
-        hf.busy = True
-        hf.action = action
-        hf.wake.set()
-
-    async def _schedule(self) -> None:
-        try:
-            while self._pending:
-                self._dirty = False
-                now = self._clock()
-                for hf in [h for h in self._pending.values() if not h.busy]:
-                    if now >= hf.deadline_at:
-                        self._dispatch(hf, "timeout")
-                    elif hf.hinted or hf.probe_first:
-                        hf.hinted = hf.probe_first = False
-                        self._dispatch(hf, "probe")
-                idle = [h for h in self._pending.values() if not h.busy]
-                if idle and now >= self._next_at:
-                    await self._round(idle, now)
-                    idle = [h for h in self._pending.values() if not h.busy]
-                wake_at = math.inf
-                if idle:
-                    self._next_at = self._plan(idle)
-                    wake_at = min(self._next_at, *(h.deadline_at for h in idle))
-                await self._sleep_until(wake_at)
-        finally:
-            self._running = False
-
-    def _plan(self, idle: list[HashFlight]) -> float:
-        o = self._o
-        at = next_round(
-            ((h.model, h.requested_at, h.checked_at) for h in idle),
-            last_round=self._last_round,
-            delay_cost=o.delay_cost,
-            min_interval=o.min_interval,
-            max_interval=o.max_interval,
-            tail_delay=o.tail_delay,
-        )
-        interval = (at - self._last_round) * self._spread
-        if self._callbacks and self._trust_callbacks:
-            interval = max(interval, o.safety_interval)  # callbacks do the work; poll slowly
-        return max(self._clock(), self._last_round + interval)
-
-    async def _sleep_until(self, wake_at: float) -> None:
-        if self._dirty:
-            return
-        with anyio.CancelScope() as scope:
-            self._sleep_scope = scope
-            try:
-                if math.isinf(wake_at):
-                    await anyio.sleep_forever()
-                else:
-                    await self._o.sleep(max(wake_at - self._clock(), 0.0))
-            finally:
-                self._sleep_scope = None
-
-    def _overdue(self, hf: HashFlight, now: float) -> bool:
-        """A listing cannot tell "pending" from "gone": check long-overdue hashes directly."""
-        age = now - hf.requested_at
-        if hf.model.survival(age) >= self._o.verify_survival:
-            return False
-        spacing = max(self._o.min_interval, age / 2)
-        if self._callbacks and self._trust_callbacks:
-            spacing = max(spacing, self._o.safety_interval)
-        return now - hf.verified_at >= spacing
-
-    async def _round(self, idle: list[HashFlight], now: float) -> None:
-        self._last_round = now
-        self._next_at = math.inf  # planned again once some hash is idle
-        o = self._o
-        self._spread = 1 - o.jitter / 2 + o.jitter * o.random()  # one draw per round
-        accounts: defaultdict[str, list[HashFlight]] = defaultdict(list)
-        for hf in idle:
-            accounts[hf.key[0]].append(hf)
-        for group in accounts.values():
-            direct = [h for h in group if self._overdue(h, now)]
-            rest = [h for h in group if h not in direct]
-            likely = sum(
-                h.model.ready_by(h.checked_at - h.requested_at, now - h.requested_at) for h in rest
-            )
-            if len(rest) >= 2 and 1 + likely < len(rest):  # noqa: PLR2004
-                logger.debug("listing round: %d pending, %.2f expected ready", len(rest), likely)
-                listed = await self._list(rest[0].transport)
-                for hf in rest:
-                    if listed is None or hf.busy or hf.key not in self._pending:
-                        continue
-                    if hf.report_hash in listed:
-                        self._ready(hf, now, "listing")
-                        self._dispatch(hf, "download")
-                    else:
-                        self._negative(hf, now)
-            else:
-                direct += rest
-            for hf in direct:
-                if not hf.busy:
-                    self._dispatch(hf, "probe")
-
-    async def _list(self, transport: Transport) -> set[str] | None:
-        try:
-            files = await self.files(transport)
-        except SimwoodError as err:
-            logger.warning("listing report files failed, will look again: %s", err)
-            return None
-        return set(files)
 
     async def files(self, transport: Transport) -> dict[str, Any]:
         """`GET /v3/files/{ACCOUNT}`: uncollected ready files by hash (raw JSON values)."""

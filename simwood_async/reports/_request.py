@@ -59,6 +59,17 @@ class ReportRequest(Generic[T]):
     endpoint: tuple[str, ...]
     fields: tuple[tuple[str, str], ...] = ()
     row_type: type[T]
+    #: Date fields that default to today (GMT) when left out; the engine pins them.
+    today_fields: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    def pinned(self, today: dt.date) -> ReportRequest[T]:
+        """This request with every left-out date field set to `today` (same if none)."""
+        given = {name for name, _ in self.fields}
+        missing = [name for name in self.today_fields if name not in given]
+        if not missing:
+            return self
+        fields = tuple(sorted((*self.fields, *((n, today.isoformat()) for n in missing))))
+        return attrs.evolve(self, fields=fields)
 
     @property
     def kind(self) -> str:
@@ -79,6 +90,7 @@ class ReportRequest(Generic[T]):
             endpoint=("reports", "voice", "summary", "day", direction),
             fields=_optional_day(date, "date"),
             row_type=VoiceSummaryRow,
+            today_fields=("date",),
         )
 
     @staticmethod
@@ -92,6 +104,7 @@ class ReportRequest(Generic[T]):
             endpoint=("reports", "voice", "cdr", "day"),
             fields=_optional_day(date, "date"),
             row_type=VoiceCdr,
+            today_fields=("date",),
         )
 
     @staticmethod
@@ -116,6 +129,7 @@ class ReportRequest(Generic[T]):
             endpoint=("reports", "sms", "cdr", "day"),
             fields=_optional_day(date, "date"),
             row_type=SmsCdr,
+            today_fields=("date",),
         )
 
     @staticmethod
@@ -142,7 +156,10 @@ class ReportRequest(Generic[T]):
         if len(fields) == 2 and fields[0][1] > fields[1][1]:  # noqa: PLR2004 - both given
             raise InvalidInputError(f"from_date {fields[0][1]} is after to_date {fields[1][1]}")
         return ReportRequest(
-            endpoint=("prepay", "summary"), fields=fields, row_type=PrepaySummaryRow
+            endpoint=("prepay", "summary"),
+            fields=fields,
+            row_type=PrepaySummaryRow,
+            today_fields=("from_date", "to_date"),
         )
 
 

@@ -171,13 +171,17 @@ class GuardedStore:
     the caller owns the report locally (it polls and downloads as if alone); if `publish` or
     `release` fail, the outcome stays with this client's own waiters; if `wait` fails, the
     waiter claims again. Each failure is logged as a warning. Cancellation passes through.
+    `claim`, `publish` and `release` are bounded in time (a stalled store counts as failing,
+    so it can never hold up the client's exit); `wait` is bounded by its caller.
 
     Args:
         store: The store to guard.
+        timeout: The longest one `claim`, `publish` or `release` may take (real seconds).
     """
 
-    def __init__(self, store: ReportStore) -> None:
+    def __init__(self, store: ReportStore, *, timeout: float = 10.0) -> None:
         self.store = store
+        self.timeout = timeout
 
     def __repr__(self) -> str:
         return f"GuardedStore({self.store!r})"
@@ -185,7 +189,8 @@ class GuardedStore:
     async def claim(self, report_hash: str, owner: str, *, ttl: float) -> Claim:
         """Claim through the store; on failure, own a local generation (0)."""
         try:
-            return await self.store.claim(report_hash, owner, ttl=ttl)
+            with anyio.fail_after(self.timeout):
+                return await self.store.claim(report_hash, owner, ttl=ttl)
         except Exception as err:  # noqa: BLE001 - any store failure degrades to local
             logger.warning("report store claim failed for %s, working alone: %r", report_hash, err)
             return Claim(owned=True, generation=0, owner=owner)
@@ -204,10 +209,11 @@ class GuardedStore:
         if claim.generation == 0:
             return  # a local claim: the store never knew about it
         try:
-            if outcome is None:
-                await self.store.release(report_hash, claim)
-            else:
-                await self.store.publish(report_hash, claim, outcome)
+            with anyio.fail_after(self.timeout):
+                if outcome is None:
+                    await self.store.release(report_hash, claim)
+                else:
+                    await self.store.publish(report_hash, claim, outcome)
         except Exception as err:  # noqa: BLE001 - any store failure degrades to local
             logger.warning("report store %s failed for %s: %r", what, report_hash, err)
 
@@ -216,7 +222,8 @@ class GuardedStore:
         if claim.generation == 0 or not isinstance(self.store, LeaseConfirming):
             return True
         try:
-            return await self.store.confirm(report_hash, claim.generation, claim.owner)
+            with anyio.fail_after(self.timeout):
+                return await self.store.confirm(report_hash, claim.generation, claim.owner)
         except Exception as err:  # noqa: BLE001 - any store failure degrades to local
             logger.warning("report store confirm failed for %s: %r", report_hash, err)
             return True

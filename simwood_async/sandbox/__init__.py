@@ -28,12 +28,14 @@ from simwood_async.sandbox._sandbox import IN_PROCESS_BASE_URL, Sandbox
 from simwood_async.sandbox._state import EXPIRY_SECONDS, CallbackRecord, ReportLog
 from simwood_async.sandbox._stats import RequestKey, Stats
 from simwood_async.sandbox._virtual import VirtualTime
+from simwood_async.sandbox._wire import WIRE_FORMS
 
 __all__ = [
     "CDR_WINDOW_DAYS",
     "EXPIRY_SECONDS",
     "FAULT_KINDS",
     "IN_PROCESS_BASE_URL",
+    "WIRE_FORMS",
     "CallbackRecord",
     "Clock",
     "Fault",

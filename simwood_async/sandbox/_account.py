@@ -10,7 +10,7 @@ import datetime as dt
 import random
 import threading
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from simwood_async._types import GMT, UK
 from simwood_async.accounts._models import (
@@ -22,18 +22,21 @@ from simwood_async.accounts._models import (
     LockedBalance,
 )
 from simwood_async.rates._models import DestinationRate, DestinationRates, Tariff
-from simwood_async.reports._models import PrepaySummaryRow
 from simwood_async.sandbox._data import DESTINATIONS, mix
 from simwood_async.voice._models import (
     CallInProgress,
     ChannelCount,
     CountryCalls,
     DestinationCalls,
+    DynamicLimits,
     InProgressSummary,
     VoiceLimits,
 )
 
-__all__ = ["AccountState", "minimal_pdf"]
+__all__ = ["AccountState", "SummaryDay", "minimal_pdf"]
+
+#: One day of the prepay summary: date, opening, prepayments, transfers, charges, closing.
+SummaryDay: TypeAlias = tuple[dt.date, Decimal, Decimal, Decimal, Decimal, Decimal]
 
 _CENT: Final = Decimal("0.01")
 _MILLI: Final = Decimal("0.00001")
@@ -92,6 +95,8 @@ class AccountState:
             limit_rate_out="10/1s",
             limit_rate_out_international=None,
             limit_rate_out_hotspot="2/12h",
+            # What the platform applies on its own (the balance is filled in when read).
+            dynamic=DynamicLimits(limit_concurrent_out=3, limit_rate_out="30/10s"),
         )
         self.hung_up: set[str] = set()
 
@@ -189,8 +194,11 @@ class AccountState:
             rows.append(row)
         return rows
 
-    def prepay_summary(self, first: dt.date, last: dt.date) -> list[PrepaySummaryRow]:
-        """One row per day; each day's opening balance is the previous day's closing."""
+    def prepay_summary(self, first: dt.date, last: dt.date) -> list[SummaryDay]:
+        """One row per day; each day's opening balance is the previous day's closing.
+
+        Rows are (date, opening, prepayments, transfers, charges, closing).
+        """
 
         def closing(day: dt.date) -> Decimal:
             return Decimal(100_00000 + mix(self.seed ^ day.toordinal()) % 900_00000) * _MILLI
@@ -207,16 +215,7 @@ class AccountState:
             if prepayments < 0:
                 charges -= prepayments
                 prepayments = Decimal(0)
-            rows.append(
-                PrepaySummaryRow(
-                    date=day,
-                    opening_balance=opening,
-                    prepayments=prepayments,
-                    transfers=transfers,
-                    charges=charges,
-                    closing_balance=close,
-                )
-            )
+            rows.append((day, opening, prepayments, transfers, charges, close))
             day += dt.timedelta(days=1)
         return rows
 

@@ -37,13 +37,15 @@ if TYPE_CHECKING:
 
     Handler = Callable[[SandboxCore, Ctx], Awaitable[Any]]
 
-__all__ = ["SandboxApp"]
+__all__ = ["NOT_EMULATED_HEADER", "SandboxApp"]
 
 _REALM: Final = {"WWW-Authenticate": 'Basic realm="Simwood API"'}
 _CONTROL: Final = "/_sandbox/"
 _OPEN_PREFIXES: Final = ("/v3/tools/", _CONTROL)
 _UNMATCHED: Final = "<unmatched>"
 _FORM: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: Marks a 404 that means "the sandbox does not emulate this path" (not "no such resource").
+NOT_EMULATED_HEADER: Final = "X-Sandbox-Not-Emulated"
 
 
 async def _stats(core: SandboxCore, ctx: Ctx) -> Response:
@@ -139,6 +141,16 @@ class SandboxApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    def route(self, method: str, path: str) -> str | None:
+        """The template of the route that serves `method path`, or None if not emulated.
+
+        A path the sandbox routes but not for that method (answered with 405) gives None.
+        """
+        for pattern, template, handlers in self._routes:
+            if pattern.match(path) is not None:
+                return template if method.upper() in handlers else None
+        return None
+
     def _authorised(self, request: Request) -> bool:
         given = request.headers.get("authorization", "").encode()
         return hmac.compare_digest(given, self._expected)
@@ -154,7 +166,11 @@ class SandboxApp:
             if match is not None:
                 break
         else:
-            return _UNMATCHED, error(404, "Not found", pretty=pretty)
+            # The status the real API gives an unknown path, but saying why: a user must be
+            # able to tell "not emulated" from "no such number".
+            message = f"Not emulated by the sandbox: {scope['method']} {path}"
+            headers = {NOT_EMULATED_HEADER: "1"}
+            return _UNMATCHED, error(404, message, headers=headers, pretty=pretty)
         params = match.groupdict()
         if params.get("account", self._core.account) != self._core.account:
             return template, error(403, "Access denied to this account", pretty=pretty)

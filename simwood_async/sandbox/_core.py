@@ -15,6 +15,7 @@ from simwood_async.sandbox._data import DEFAULT_CACHE_BYTES, CdrSource
 from simwood_async.sandbox._faults import Faults
 from simwood_async.sandbox._state import ReportStore
 from simwood_async.sandbox._stats import Stats
+from simwood_async.sandbox._wire import check_forms
 
 if TYPE_CHECKING:
     from simwood_async.sandbox._clock import Clock
@@ -48,6 +49,7 @@ class SandboxCore:
         live_calls_per_minute: float,
         sleep: Callable[[float], Awaitable[Any]],
         cdr_cache_bytes: int = DEFAULT_CACHE_BYTES,
+        wire_forms: Mapping[str, str] | None = None,
     ) -> None:
         self.seed = seed
         self.account = account
@@ -56,6 +58,8 @@ class SandboxCore:
         self.clock = clock
         self.converter = make_converter()
         self.report_delay = report_delay
+        #: The wire form each multi-form operation answers in (see `_wire.WIRE_FORMS`).
+        self.wire_forms = check_forms(wire_forms)
         self.sleep = sleep
         self.started_at = clock.now()
         self.cdrs = CdrSource(

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 from starlette.responses import Response
 
 from simwood_async._types import GMT
-from simwood_async.reports._models import ReportEnvelope, ReportFile, VoiceSummaryRow
+from simwood_async.sandbox import _wire
 from simwood_async.sandbox._faults import CALLBACK_FAULTS, REPORT_FAULTS
-from simwood_async.sandbox._http import JSON, Ctx, error, json_bytes, reply
+from simwood_async.sandbox._http import Ctx, error, json_bytes, reply
 from simwood_async.sandbox._state import EXPIRY_SECONDS, CallbackRecord, Report, report_hash
 
 if TYPE_CHECKING:
@@ -26,18 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["ROUTES", "callback_payload"]
 
 _QUANTITIES: Final = ("10", "100", "1000", "10000")
-_ENVELOPE_ORDER: Final = (
-    "mode",
-    "date",
-    "from",
-    "to",
-    "quantity",
-    "type",
-    "account",
-    "format",
-    "hash",
-    "link",
-)
 _LATEST_LOOKBACK_DAYS: Final = 400
 _DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -125,18 +113,7 @@ def _start(
     )
     if new and callback is not None:
         _schedule_callback(core, report, callback, path)
-    model = ReportEnvelope(
-        hash=hash_,
-        link=f"/v3/files/{core.account}/{hash_}",
-        account=core.account,
-        format="json",
-        **envelope,
-    )
-    wire = core.converter.unstructure(model)
-    data = {
-        k: wire[k] for k in _ENVELOPE_ORDER if k in wire and (wire[k] is not None or k == "mode")
-    }
-    return reply(ctx, data)
+    return reply(ctx, _wire.envelope(account=core.account, hash_=hash_, **envelope))
 
 
 def _schedule_callback(core: SandboxCore, report: Report, url: str, path: str) -> None:
@@ -154,8 +131,9 @@ def _schedule_callback(core: SandboxCore, report: Report, url: str, path: str) -
     core.store.schedule_callback(report.hash, url, at, copies)
 
 
-def _json_rows(core: SandboxCore, rows: list[Any]) -> bytes:
-    return json_bytes(core.converter.unstructure(rows))
+def _sms_rows(core: SandboxCore, rows: list[Any]) -> bytes:
+    # SMS CDR rows are rendered by the CDR source (owned with the CDR generators).
+    return json_bytes([core.cdrs.wire(row) for row in rows])
 
 
 def _voice_day(core: SandboxCore, day: dt.date, as_of: float) -> list[Any]:
@@ -180,17 +158,17 @@ async def voice_summary(core: SandboxCore, ctx: Ctx) -> Response:
             acc[2] += row.charge
             acc[3] = row.location or ""
         rows = [
-            VoiceSummaryRow(destid=destid, location=v[3], calls=v[0], seconds=v[1], charges=v[2])
+            (destid, v[3], v[0], v[1], v[2])
             for destid, v in sorted(totals.items(), key=lambda kv: int(kv[0] or 0))
         ]
-        return _json_rows(core, rows)
+        return json_bytes(_wire.voice_summary_rows(rows))
 
     mode = "vsind" if direction == "in" else "vsoutd"
     return _start(
         core,
         ctx,
         kind=f"voice_summary_{direction}",
-        envelope={"mode": mode, "date": day, "type": "voice_summary"},
+        envelope={"mode": mode, "date": day, "type_": "voice_summary"},
         params={"date": day.isoformat()},
         body=body,
     )
@@ -208,7 +186,7 @@ async def voice_cdr_day(core: SandboxCore, ctx: Ctx) -> Response:
         core,
         ctx,
         kind="voice_cdr_day",
-        envelope={"mode": "vcdrd", "date": day, "type": "voice_cdr"},
+        envelope={"mode": "vcdrd", "date": day, "type_": "voice_cdr"},
         params={"date": day.isoformat()},
         body=body,
     )
@@ -236,7 +214,7 @@ async def voice_cdr_latest(core: SandboxCore, ctx: Ctx) -> Response:
         core,
         ctx,
         kind="voice_cdr_latest",
-        envelope={"mode": "vcdrl", "quantity": wanted, "type": "voice_cdr"},
+        envelope={"mode": "vcdrl", "quantity": wanted, "type_": "voice_cdr"},
         params={"quantity": quantity},
         body=body,
     )
@@ -247,13 +225,13 @@ async def sms_cdr_day(core: SandboxCore, ctx: Ctx) -> Response:
     day = _date(ctx, "date", core.today())
 
     def body(report: Report) -> bytes:
-        return _json_rows(core, core.cdrs.sms_rows(day, report.ready_at))
+        return _sms_rows(core, core.cdrs.sms_rows(day, report.ready_at))
 
     return _start(
         core,
         ctx,
         kind="sms_cdr_day",
-        envelope={"mode": "scdrd", "date": day, "type": "sms_cdr"},
+        envelope={"mode": "scdrd", "date": day, "type_": "sms_cdr"},
         params={"date": day.isoformat()},
         body=body,
     )
@@ -269,13 +247,13 @@ async def sms_cdr_latest(core: SandboxCore, ctx: Ctx) -> Response:
             rows.extend(core.cdrs.sms_rows(day, report.ready_at)[: wanted - len(rows)])
             if len(rows) >= wanted:
                 break
-        return _json_rows(core, rows)
+        return _sms_rows(core, rows)
 
     return _start(
         core,
         ctx,
         kind="sms_cdr_latest",
-        envelope={"mode": "scdrl", "quantity": wanted, "type": "sms_cdr"},
+        envelope={"mode": "scdrl", "quantity": wanted, "type_": "sms_cdr"},
         params={"quantity": quantity},
         body=body,
     )
@@ -290,7 +268,7 @@ async def prepay_summary(core: SandboxCore, ctx: Ctx) -> Response:
         raise BadInputError("to_date must not be before from_date")
 
     def body(report: Report) -> bytes:  # noqa: ARG001
-        return _json_rows(core, core.account_state.prepay_summary(first, last))
+        return json_bytes(_wire.prepay_summary_rows(core.account_state.prepay_summary(first, last)))
 
     start = dt.datetime.combine(first, dt.time(0, 0, 0), GMT)
     end = dt.datetime.combine(last, dt.time(23, 59, 59), GMT)
@@ -298,7 +276,7 @@ async def prepay_summary(core: SandboxCore, ctx: Ctx) -> Response:
         core,
         ctx,
         kind="balance_summary",
-        envelope={"mode": None, "from_": start, "to": end, "type": "balance_summary"},
+        envelope={"mode": None, "start": start, "end": end, "type_": "balance_summary"},
         params={"from_date": first.isoformat(), "to_date": last.isoformat()},
         body=body,
     )
@@ -306,16 +284,8 @@ async def prepay_summary(core: SandboxCore, ctx: Ctx) -> Response:
 
 async def list_files(core: SandboxCore, ctx: Ctx) -> Response:
     """GET files/{account}: uncollected ready files, keyed by hash."""
-    listing = {}
-    for report in core.store.ready():
-        model = ReportFile(
-            name=report.hash,
-            content_type=JSON,
-            length=len(report.render()),
-            uri=f"/v3/files/{core.account}/{report.hash}",
-        )
-        listing[report.hash] = core.converter.unstructure(model)
-    return reply(ctx, listing)
+    files = [(report.hash, len(report.render())) for report in core.store.ready()]
+    return reply(ctx, _wire.file_listing(core.account, files))
 
 
 async def get_file(core: SandboxCore, ctx: Ctx) -> Response:

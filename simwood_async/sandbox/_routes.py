@@ -1,4 +1,7 @@
-"""Routes of the foundation areas: tools, account, credit, prepay, rates and voice."""
+"""Routes of the foundation areas: tools, account, credit, prepay, rates and voice.
+
+Every answer is rendered by `_wire` in the documented shape of its operation.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,10 @@ import attrs
 from starlette.responses import Response
 
 from simwood_async._types import GMT
+from simwood_async.sandbox import _wire
 from simwood_async.sandbox._account import minimal_pdf
 from simwood_async.sandbox._http import Ctx, error, reply
 from simwood_async.sandbox._reports import BadInputError
-from simwood_async.tools._models import MyIp, ServerTime
-from simwood_async.voice._models import LimitsUpdate
 
 if TYPE_CHECKING:
     from simwood_async.sandbox._core import SandboxCore
@@ -22,29 +24,18 @@ if TYPE_CHECKING:
 __all__ = ["ROUTES"]
 
 
-def _wire(core: SandboxCore, model: Any) -> Any:
-    return core.converter.unstructure(model)
-
-
-def _ok(core: SandboxCore, ctx: Ctx, model: Any) -> Response:
-    return reply(ctx, {"success": True, "data": _wire(core, model)})
-
-
 # --- tools (no authentication) -------------------------------------------------------------
 
 
-async def myip(core: SandboxCore, ctx: Ctx) -> Response:
+async def myip(core: SandboxCore, ctx: Ctx) -> Response:  # noqa: ARG001 - the route signature
     """GET tools/myip."""
     client = ctx.request.client
-    return reply(ctx, _wire(core, MyIp(ip=client.host if client else "127.0.0.1")))
+    return reply(ctx, {"ip": client.host if client else "127.0.0.1"})
 
 
 async def server_time(core: SandboxCore, ctx: Ctx) -> Response:
     """GET tools/time."""
-    now = int(core.now())
-    rfc = dt.datetime.fromtimestamp(now, GMT).strftime("%a, %d %b %Y %H:%M:%S +0000")
-    model = ServerTime(timestamp=now, rfc=rfc, api="3 (sandbox)")
-    return reply(ctx, _wire(core, model))
+    return reply(ctx, _wire.server_time(int(core.now())))
 
 
 async def explain(core: SandboxCore, ctx: Ctx) -> Response:
@@ -73,7 +64,7 @@ async def explain(core: SandboxCore, ctx: Ctx) -> Response:
 
 async def account_type(core: SandboxCore, ctx: Ctx) -> Response:
     """GET accounts/{account}/type."""
-    return _ok(core, ctx, core.account_state.account_type())
+    return reply(ctx, _wire.account_type(core.account_state.account_type()))
 
 
 async def invoices(core: SandboxCore, ctx: Ctx) -> Response:
@@ -81,7 +72,7 @@ async def invoices(core: SandboxCore, ctx: Ctx) -> Response:
     name = ctx.params["name"]
     state = core.account_state
     if name in ("all", "paid", "unpaid"):
-        return reply(ctx, _wire(core, state.invoice_list(name, core.today())))
+        return reply(ctx, _wire.invoices(state.invoice_list(name, core.today())))
     number = name.removesuffix(".pdf")
     for invoice in state.invoices(core.today()):
         if invoice.invoice_number == number:
@@ -91,8 +82,9 @@ async def invoices(core: SandboxCore, ctx: Ctx) -> Response:
 
 
 async def balance(core: SandboxCore, ctx: Ctx) -> Response:
-    """GET prepay/balance (the documented one-element array)."""
-    return reply(ctx, [_wire(core, core.account_state.balance_row())])
+    """GET prepay/balance."""
+    form = core.wire_forms["prepay/balance"]
+    return reply(ctx, _wire.balance(core.account_state.balance_row(), form))
 
 
 def _amount(ctx: Ctx, name: str) -> Decimal:
@@ -113,7 +105,7 @@ async def balance_alert(core: SandboxCore, ctx: Ctx) -> Response:
         value = _amount(ctx, "alert_balance")
         with state.lock:
             state.alert_balance = value
-    return reply(ctx, [_wire(core, state.alert())])
+    return reply(ctx, _wire.balance_alert(state.alert(), core.wire_forms["prepay/balance/alert"]))
 
 
 async def balance_locked(core: SandboxCore, ctx: Ctx) -> Response:
@@ -129,14 +121,14 @@ async def balance_locked(core: SandboxCore, ctx: Ctx) -> Response:
         with state.lock:
             state.locked = Decimal(0)
         return reply(ctx, {"success": True})
-    return reply(ctx, [_wire(core, state.locked_row())])
+    form = core.wire_forms["prepay/balance/locked"]
+    return reply(ctx, _wire.locked_balance(state.locked_row(), form))
 
 
 async def movements(core: SandboxCore, ctx: Ctx) -> Response:
     """GET prepay/{prepayments|transfers}/{all|latest/1|latest/10}."""
-    kind, which = ctx.params["kind"], ctx.params["which"]
-    if kind not in ("prepayments", "transfers"):
-        return error(404, "Not found", pretty=ctx.pretty)
+    which = ctx.params["which"]
+    kind = "prepayments" if ctx.route.endswith("/prepayments/{which:path}") else "transfers"
     rows = core.account_state.movements(kind, core.today())
     if which == "all":
         return reply(ctx, rows)
@@ -150,7 +142,7 @@ async def movements(core: SandboxCore, ctx: Ctx) -> Response:
 
 async def tariffs(core: SandboxCore, ctx: Ctx) -> Response:
     """GET rates/tariffs."""
-    return _ok(core, ctx, core.account_state.tariffs())
+    return reply(ctx, _wire.tariffs(core.account_state.tariffs()))
 
 
 async def ratecard(core: SandboxCore, ctx: Ctx) -> Response:
@@ -167,7 +159,10 @@ async def rate(core: SandboxCore, ctx: Ctx) -> Response:
     found = core.account_state.rate_for(number) if number.isdigit() else None
     if found is None:
         return error(404, f"No rate for {number}", pretty=ctx.pretty)
-    return reply(ctx, _wire(core, found))
+    state = core.account_state
+    kind = state.account_type().account_type
+    data = _wire.rate(found, core.wire_forms["rate"], account_type=kind, currency="GBP")
+    return reply(ctx, data)
 
 
 # --- voice ----------------------------------------------------------------------------------
@@ -177,7 +172,7 @@ async def limits(core: SandboxCore, ctx: Ctx) -> Response:
     """GET|PUT voice/{account}/limits."""
     state = core.account_state
     if ctx.method == "GET":
-        return reply(ctx, _wire(core, state.limits))
+        return reply(ctx, _wire.limits(state.limits, balance=state.balance))
     try:
         inbound = int(ctx.field("limit_concurrent_in") or "")
         outbound = int(ctx.field("limit_concurrent_out") or "")
@@ -192,14 +187,13 @@ async def limits(core: SandboxCore, ctx: Ctx) -> Response:
         state.limits = attrs.evolve(
             current, limit_concurrent_in=inbound, limit_concurrent_out=outbound
         )
-    update = LimitsUpdate(limit_concurrent_in=inbound, limit_concurrent_out=outbound)
-    return _ok(core, ctx, update)
+    return reply(ctx, _wire.limits_update(inbound, outbound))
 
 
 async def channels_current(core: SandboxCore, ctx: Ctx) -> Response:
     """GET voice/{account}/channels/current (a one-element array)."""
     now = dt.datetime.fromtimestamp(core.now(), GMT)
-    return reply(ctx, [_wire(core, core.account_state.channels_at(now))])
+    return reply(ctx, _wire.channels([core.account_state.channels_at(now)]))
 
 
 async def channels_history(core: SandboxCore, ctx: Ctx) -> Response:
@@ -208,12 +202,15 @@ async def channels_history(core: SandboxCore, ctx: Ctx) -> Response:
     if interval not in ("1m", "5m", "1h"):
         raise BadInputError("interval must be 1m, 5m or 1h")
     rows = core.account_state.channel_history(core.now(), interval)
-    return reply(ctx, _wire(core, rows))
+    return reply(ctx, _wire.channels(rows))
 
 
 async def inprogress_current(core: SandboxCore, ctx: Ctx) -> Response:
     """GET voice/{account}/inprogress/current."""
-    return reply(ctx, _wire(core, core.account_state.in_progress(core.now())))
+    state, now = core.account_state, core.now()
+    form = core.wire_forms["voice/inprogress/current"]
+    trunk = f"{core.account}-L001"
+    return reply(ctx, _wire.in_progress(state.in_progress(now), form, state.calls(now), trunk))
 
 
 async def inprogress_call(core: SandboxCore, ctx: Ctx) -> Response:
@@ -227,7 +224,7 @@ async def inprogress_call(core: SandboxCore, ctx: Ctx) -> Response:
         with state.lock:
             state.hung_up.add(call_id)
         return reply(ctx, {"success": True})
-    return _ok(core, ctx, call)
+    return reply(ctx, _wire.call_in_progress(call))
 
 
 _A: Final = "/v3/accounts/{account}"
@@ -242,7 +239,8 @@ ROUTES: Final[list[tuple[str, dict[str, Any]]]] = [
     (f"{_A}/prepay/balance", {"GET": balance}),
     (f"{_A}/prepay/balance/alert", {"GET": balance_alert, "PUT": balance_alert}),
     (f"{_A}/prepay/balance/locked", dict.fromkeys(("GET", "PUT", "DELETE"), balance_locked)),
-    (f"{_A}/prepay/{{kind}}/{{which:path}}", {"GET": movements}),
+    (f"{_A}/prepay/prepayments/{{which:path}}", {"GET": movements}),
+    (f"{_A}/prepay/transfers/{{which:path}}", {"GET": movements}),
     (f"{_A}/rates/tariffs", {"GET": tariffs}),
     (f"{_A}/rates/csv/{{name}}", {"GET": ratecard}),
     (f"{_A}/rate/{{number}}", {"GET": rate, "POST": rate}),

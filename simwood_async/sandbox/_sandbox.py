@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from contextlib import asynccontextmanager
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import anyio.abc
+import attrs
 import httpx
 
 from simwood_async._client import SimwoodClient
+from simwood_async.reports._options import ReportOptions, gmt_today
 from simwood_async.sandbox._app import SandboxApp
 from simwood_async.sandbox._clock import Clock, ManualClock, RealClock
 from simwood_async.sandbox._core import SandboxCore
@@ -22,7 +25,7 @@ from simwood_async.sandbox._state import CallbackRecord
 from simwood_async.sandbox._virtual import VirtualTime, wire_client_options
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
     from types import TracebackType
 
     from typing_extensions import Self
@@ -70,6 +73,9 @@ class Sandbox:
             `httpx.ASGITransport(receiver_app)`; default real HTTP.
         sleep: How the latency and slow-body faults wait (real seconds); inject a
             recorder to test them without waiting.
+        wire_forms: For operations with more than one wire form, which one to answer in,
+            e.g. `{"prepay/balance": "array"}`; the rest keep their documented default.
+            The operations and their forms (default first) are `WIRE_FORMS`.
 
     .. versionadded:: 0.1.0
     """
@@ -89,6 +95,7 @@ class Sandbox:
         live_calls_per_minute: float = 0.0,
         callback_transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
+        wire_forms: Mapping[str, str] | None = None,
     ) -> None:
         if not account.isalnum():
             raise ValueError(f"account must be alphanumeric, got {account!r}")
@@ -108,6 +115,7 @@ class Sandbox:
             live_calls_per_minute=live_calls_per_minute,
             sleep=sleep,
             cdr_cache_bytes=cdr_cache_bytes,
+            wire_forms=wire_forms,
         )
         self._app = SandboxApp(self._core)
         self._callback_transport = callback_transport
@@ -142,6 +150,14 @@ class Sandbox:
     def password(self) -> str:
         """The API password the sandbox accepts (never shown in a repr)."""
         return self._core.password
+
+    @property
+    def wire_forms(self) -> Mapping[str, str]:
+        """The wire form of each operation that has several (see `WIRE_FORMS`).
+
+        .. versionadded:: 0.1.0
+        """
+        return MappingProxyType(self._core.wire_forms)
 
     @property
     def seed(self) -> int:
@@ -225,6 +241,9 @@ class Sandbox:
             options["transport"] = vt.transport(self.transport()) if vt else self.transport()
         if vt is not None:
             wire_client_options(vt, options, seed=self.seed)
+        reports = options.get("reports") or ReportOptions()
+        if reports.today is gmt_today:  # "today" is the sandbox's day, not the machine's
+            options["reports"] = attrs.evolve(reports, today=self._core.today)
         return SimwoodClient(**options)
 
     @property

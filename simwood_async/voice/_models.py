@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -14,6 +16,7 @@ __all__ = [
     "CountryCalls",
     "DestinationCalls",
     "DynamicLimits",
+    "InProgressCall",
     "InProgressSummary",
     "LimitsUpdate",
     "VoiceLimits",
@@ -24,12 +27,16 @@ __all__ = [
 class DynamicLimits:
     """Limits the platform applies dynamically (e.g. from a low balance).
 
+    Attributes:
+        extra: Keys the API sent that are not modelled here, kept as sent.
+
     .. versionadded:: 0.1.0
     """
 
     balance: Decimal | None = None
     limit_concurrent_out: int | None = None
     limit_rate_out: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -37,6 +44,9 @@ class VoiceLimits:
     """The account's channel allocation and call-admission limits.
 
     Rate limits are strings such as `10/1s`, `30/10s` or `2/12h`; None means no limit.
+
+    Attributes:
+        extra: Keys the API sent that are not modelled here (e.g. newer limits), kept as sent.
 
     .. versionadded:: 0.1.0
     """
@@ -53,6 +63,7 @@ class VoiceLimits:
     limit_rate_out_international: str | None = None
     limit_rate_out_hotspot: str | None = None
     dynamic: DynamicLimits | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -104,6 +115,23 @@ class CountryCalls:
 
 
 @attrs.frozen(kw_only=True)
+class InProgressCall:
+    """One call in the `channels` list real in-progress summaries carry (not in the docs).
+
+    Attributes:
+        call_id: The call, as `voice.call()` and `voice.hang_up()` take it.
+        extra: Every other key the API sent, kept as sent.
+
+    .. versionadded:: 0.1.0
+    """
+
+    call_id: str
+    trunk: str | None = None
+    to: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+
+
+@attrs.frozen(kw_only=True)
 class InProgressSummary:
     """Calls in progress now, with their running cost.
 
@@ -112,6 +140,9 @@ class InProgressSummary:
         total: The running cost of the calls in progress.
         calls: By destination id.
         countries: By ISO country code.
+        channels: The calls themselves, where the API sends them (real answers do; the docs
+            do not show it).
+        extra: Keys the API sent that are not modelled here, kept as sent.
 
     .. versionadded:: 0.1.0
     """
@@ -124,11 +155,16 @@ class InProgressSummary:
     approx_seconds_remaining: int | None = None
     calls: dict[str, DestinationCalls] = attrs.field(factory=dict)
     countries: dict[str, CountryCalls] = attrs.field(factory=dict)
+    channels: tuple[InProgressCall, ...] = ()
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen(kw_only=True)
 class CallInProgress:
     """One call in progress (UK local times).
+
+    Attributes:
+        extra: Keys the API sent that are not modelled here, kept as sent.
 
     .. versionadded:: 0.1.0
     """
@@ -139,3 +175,4 @@ class CallInProgress:
     progress: UkDateTime | None = None
     answered: UkDateTime | None = None
     sip_call_id: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)

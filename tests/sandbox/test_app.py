@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from simwood_async import AuthenticationError, PermissionDeniedError
+from simwood_async import AuthenticationError, NotFoundError, PermissionDeniedError
+from simwood_async.sandbox._app import NOT_EMULATED_HEADER
 from tests.sandbox.conftest import PASSWORD, make_sandbox
 
 A = "930000"
@@ -71,20 +72,20 @@ async def test_method_override_and_post_for_put(http):
     """`_method=put` on GET or POST acts as PUT; POST is accepted for PUT."""
     override = {"_method": "put", "alert_balance": "12"}
     got = await http.get(f"accounts/{A}/prepay/balance/alert", params=override)
-    assert got.json()[0]["alert_balance"] == "12"
+    assert got.json()["alert_balance"] == 12
     posted = await http.post(
         f"accounts/{A}/prepay/balance/alert", data={"_method": "PUT", "alert_balance": "13"}
     )
-    assert posted.json()[0]["alert_balance"] == "13"
+    assert posted.json()["alert_balance"] == 13
     lenient = await http.post(f"accounts/{A}/prepay/balance/alert", data={"alert_balance": "14"})
-    assert lenient.json()[0]["alert_balance"] == "14"
+    assert lenient.json()["alert_balance"] == 14
 
 
 async def test_method_override_never_makes_a_delete(http):
     """`_method=delete` is ignored: DELETE has no alternative."""
     await http.put(f"accounts/{A}/prepay/balance/locked", data={"balance": "5"})
     response = await http.get(f"accounts/{A}/prepay/balance/locked", params={"_method": "delete"})
-    assert response.json()[0]["locked"] == "5"
+    assert response.json()["locked"] == 5
 
 
 @pytest.mark.parametrize(
@@ -107,6 +108,53 @@ async def test_errors_have_the_documented_shape(http, method, path, status):
     body = response.json()
     assert body["success"] is False
     assert body["errors"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"numbers/{A}/allocated/447700900123"),
+        ("POST", f"messaging/{A}/sms"),
+        ("GET", "nowhere/at/all"),
+        ("GET", f"accounts/{A}/prepay/refunds/all"),
+    ],
+    ids=["numbers", "sms", "unknown-root", "unknown-leaf"],
+)
+async def test_not_emulated_path_says_so(http, method, path):
+    """A path the sandbox does not emulate is the API's 404, but its body says "not emulated"."""
+    response = await http.request(method, path)
+    assert response.status_code == 404
+    assert response.headers[NOT_EMULATED_HEADER] == "1"
+    assert response.json() == {
+        "success": False,
+        "errors": [f"Not emulated by the sandbox: {method} /v3/{path}"],
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"accounts/{A}/credit/invoices/I999",
+        f"voice/{A}/inprogress/nope",
+        f"accounts/{A}/rates/csv/bronze",
+        f"accounts/{A}/rate/999999999",
+    ],
+    ids=["invoice", "call", "deck", "rate"],
+)
+async def test_missing_resource_is_not_called_not_emulated(http, path):
+    """A missing resource on an emulated route is a plain 404 that does not claim "not emulated"."""
+    response = await http.get(path)
+    assert response.status_code == 404
+    assert NOT_EMULATED_HEADER not in response.headers
+    assert "emulated" not in response.text
+
+
+async def test_sdk_sees_not_emulated_in_its_not_found_error(sandbox):
+    """Through the SDK, a not-emulated path is a NotFoundError whose body says so."""
+    async with sandbox.client() as client:
+        with pytest.raises(NotFoundError) as caught:
+            await client._transport.request("GET", f"fax/{A}/inbound", retry=False)
+    assert "Not emulated by the sandbox" in (caught.value.body or "")
 
 
 async def test_unparseable_json_body_is_400(http):

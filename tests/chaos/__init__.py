@@ -1,0 +1,1 @@
+"""The chaos suite: every fault at once, with figures (`nox -s chaos`)."""

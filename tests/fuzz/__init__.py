@@ -1,0 +1,1 @@
+"""Property-based fuzzing: malformed responses, bad inputs and hostile callbacks."""
