@@ -16,8 +16,18 @@ the sandbox's report_delay) to its rows being in the caller's hands.
 (d) 200 reports one at a time, each on a fresh client (as most users run them: one report in a
     fresh process), generation times 1-120 s: "cold", with nothing learned; "warm_start", each
     client loading the learned profile file the previous clients saved (after 200 reports
-    learned the same way); and per-report baselines (fixed 1 s; 1 s doubling to 6 s; 1 s
+    learned the same way); "cold_1_3s", cold clients on reports of 1-3 s (the real-time
+    sandbox's default); and per-report baselines (fixed 1 s; 1 s doubling to 6 s; 1 s
     doubling to 30 s).
+
+    A note on (d)'s targets (cold: median <= 1.5 s, p99 <= 6 s, <= 12 requests per report): with
+    generation times uniform on 1-120 s and nothing known, no schedule of checks has a median
+    delay of 1.5 s at fewer than about 30 requests per report. A check serves only the reports
+    that became ready in the 1.5 s before it (1.3 % of them), so half of them needs about 40
+    checks, and a report meets on average those placed before it is ready. p99 <= 6 s needs a
+    check at least every 6 s, about 12 requests for the mean report of 60 s, before any early
+    backoff for short reports. The cold engine sits between a 1 s doubling to 6 s backoff and
+    that bound: about 12 requests, median 3 s, p99 7 s.
 
 Run: `python benchmarks/bench_reports.py [--plot]`. The last line is one JSON object.
 """
@@ -66,14 +76,15 @@ class VirtualClock:
 class Truth:
     """Records when each report generation becomes ready (sandbox ground truth)."""
 
-    def __init__(self, clock: VirtualClock) -> None:
+    def __init__(self, clock: VirtualClock, low: float = 1.0, high: float = 120.0) -> None:
         self.clock = clock
+        self.low, self.high = low, high
         self.ready_at: dict[str, float] = {}
 
     def delay(self, kind: str, params: Any, rng: random.Random) -> float:  # noqa: ARG002
         """Generation time: a fixed function of the report's date, spread over 1-120 s."""
         key = params.get("date", kind)
-        seconds = random.Random(f"gen:{key}").uniform(1.0, 120.0)
+        seconds = random.Random(f"gen:{key}").uniform(self.low, self.high)
         self.ready_at[key] = self.clock.now() + seconds
         return seconds
 
@@ -238,9 +249,11 @@ async def engine(*, callbacks: bool) -> dict[str, Any]:
 # -- (d) one report at a time, fresh clients ----------------------------------------------------
 
 
-async def fresh_clients(days: list[str], profile: Path | None = None) -> dict[str, Any]:
+async def fresh_clients(
+    days: list[str], profile: Path | None = None, high: float = 120.0
+) -> dict[str, Any]:
     """Each report on a new client (loading and saving `profile` if given), one at a time."""
-    truth = Truth(VirtualClock())
+    truth = Truth(VirtualClock(), high=high)
     sandbox = make_sandbox(truth)
     delays: list[float] = []
     for i, day in enumerate(days):
@@ -272,7 +285,7 @@ async def sequential() -> dict[str, Any]:
     """Case (d): cold clients, warm-started clients, and per-report baselines."""
     days = dates()[:ONE_AT_A_TIME]
     learn = [(FIRST_DAY - dt.timedelta(days=1 + i)).isoformat() for i in range(ONE_AT_A_TIME)]
-    results = {"cold": await fresh_clients(days)}
+    results = {"cold": await fresh_clients(days), "cold_1_3s": await fresh_clients(days, high=3.0)}
     with tempfile.TemporaryDirectory() as folder:
         profile = Path(folder) / "report-profile.json"
         await fresh_clients(learn, profile)  # earlier runs, each saving what it learned
@@ -394,7 +407,10 @@ def report(results: dict[str, Any], *, plot_to: Path | None) -> None:
     )
     print()
     d = results["sequential"]
-    print(f"(d) {ONE_AT_A_TIME} reports one at a time, each on a fresh client, generation 1-120 s")
+    print(
+        f"(d) {ONE_AT_A_TIME} reports one at a time, each on a fresh client, generation 1-120 s "
+        "(cold_1_3s: 1-3 s)"
+    )
     print(f"    {'strategy':<14}{'req/report':>12}{'median s':>10}{'p99 s':>9}{'vs cold':>10}")
     for name, row in d.items():
         ratio = row["requests_per_report"] / d["cold"]["requests_per_report"]
@@ -402,6 +418,16 @@ def report(results: dict[str, Any], *, plot_to: Path | None) -> None:
             f"    {name:<14}{row['requests_per_report']:>12.3f}{row['median_delay_s']:>10.3f}"
             f"{row['p99_delay_s']:>9.3f}{ratio:>9.2f}x"
         )
+    cold = d["cold"]
+    print(
+        "    cold targets: median <= 1.5 s {}, p99 <= 6 s {}, <= 12 requests/report {}".format(
+            *("met" if ok else "missed" for ok in (
+                cold["median_delay_s"] <= 1.5,
+                cold["p99_delay_s"] <= 6.0,
+                cold["requests_per_report"] <= 12.0,
+            ))
+        )
+    )  # fmt: skip
     took = ", ".join(f"{k} {v:.1f}" for k, v in results["seconds"].items())
     print(f"\nreal seconds (virtual clock): {took}")
     if plot_to is not None:
@@ -414,6 +440,7 @@ def report(results: dict[str, Any], *, plot_to: Path | None) -> None:
         "callbacks": {k: callbacks[k] for k in keys},
         "cold": {k: d["cold"][k] for k in keys},
         "warm_start": {k: d["warm_start"][k] for k in keys},
+        "cold_1_3s": {k: d["cold_1_3s"][k] for k in keys},
         "one_at_a_time_baselines": {
             name: {k: d[name][k] for k in keys}
             for name in ("fixed_1s", "backoff_6s", "backoff_30s")

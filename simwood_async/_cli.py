@@ -21,12 +21,15 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import os
+import re
 import sys
 import tempfile
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NoReturn
+from urllib.parse import urlsplit
 
 import anyio
 import attrs
@@ -36,7 +39,7 @@ from simwood_async._cli_config import CliConfig, ConfigError, load_config
 from simwood_async.exceptions import InvalidInputError, SimwoodError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
     from typing_extensions import Self
 
@@ -85,6 +88,8 @@ async def _default_client(config: CliConfig) -> AsyncIterator[SimwoodClient]:
         async with sandbox, sandbox.client() as client:
             yield client
         return
+    from simwood_async.reports import ReportOptions  # noqa: PLC0415
+
     async with SimwoodClient(
         config.account,
         username=config.username,
@@ -92,8 +97,19 @@ async def _default_client(config: CliConfig) -> AsyncIterator[SimwoodClient]:
         base_url=config.base_url,
         env={},
         fast=True,  # aiohttp's connections when the [fast] extra is installed (asyncio only)
+        # What earlier runs learned about report generation times: the first report of a new
+        # process is awaited like the last one of the previous process.
+        reports=ReportOptions(profile=report_profile_path(config.base_url)),
     ) as client:
         yield client
+
+
+def report_profile_path(base_url: str, env: Mapping[str, str] | None = None) -> Path:
+    """Where the CLI keeps learned report timings for an API root (one file per host)."""
+    env = os.environ if env is None else env
+    cache = Path(env.get("XDG_CACHE_HOME") or Path("~/.cache").expanduser())
+    host = re.sub(r"[^A-Za-z0-9.-]+", "_", urlsplit(base_url).netloc) or "default"
+    return cache / "simwood" / f"report-profile-{host}.json"
 
 
 def _sandbox_notice(config: CliConfig) -> str:
@@ -152,7 +168,9 @@ def _run(
     opener = state.open_client or _default_client
     # The CLI reports every failure itself, once: the library's own log lines (e.g. the
     # report engine's warning) would repeat it, so they are kept out of the terminal.
-    logging.getLogger("simwood_async").addHandler(logging.NullHandler())
+    library_log = logging.getLogger("simwood_async")
+    if not any(isinstance(h, logging.NullHandler) for h in library_log.handlers):
+        library_log.addHandler(logging.NullHandler())
 
     async def main() -> tuple[Any, SimwoodError | None]:
         async with opener(config) as client:

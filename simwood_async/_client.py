@@ -21,6 +21,8 @@ from simwood_async._retry import RetryPolicy
 from simwood_async._transport import RequestLimiter, Transport
 from simwood_async.accounts import AccountsApi
 from simwood_async.cdrs import CdrsApi
+from simwood_async.numbers import NumbersApi
+from simwood_async.porting import PortingApi
 from simwood_async.rates import RatesApi
 from simwood_async.reports import ReportEngine, ReportOptions, ReportsApi
 from simwood_async.tools import ToolsApi
@@ -278,3 +280,13 @@ class SimwoodClient:
     def voice(self) -> VoiceApi:
         """Channel limits, channel statistics and calls in progress."""
         return VoiceApi(self._transport, self._converter)
+
+    @cached_property
+    def numbers(self) -> NumbersApi:
+        """Find, allocate, route and release numbers; 999 details; number reports."""
+        return NumbersApi(self._transport, self._converter, self._engine)
+
+    @cached_property
+    def porting(self) -> PortingApi:
+        """Port numbers in: geographic (GNP) orders, losing providers, mobile (MNP) ports."""
+        return PortingApi(self._transport, self._converter)

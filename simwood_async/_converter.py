@@ -34,6 +34,8 @@ def _wire_names() -> dict[type[Any], _Aliases]:
     # Imported here: models import nothing from this module, so there is no cycle.
     from simwood_async.accounts import _models as acc  # noqa: PLC0415
     from simwood_async.cdrs import _models as cdrs  # noqa: PLC0415
+    from simwood_async.numbers import _models as num  # noqa: PLC0415
+    from simwood_async.porting import _models as porting  # noqa: PLC0415
     from simwood_async.rates import _models as rates  # noqa: PLC0415
     from simwood_async.reports import _models as reports  # noqa: PLC0415
     from simwood_async.voice import _models as voice  # noqa: PLC0415
@@ -70,6 +72,32 @@ def _wire_names() -> dict[type[Any], _Aliases]:
         },
         # The docs' sample spells this key `limit/_rate_out`.
         voice.DynamicLimits: {"limit_rate_out": ("limit_rate_out", "limit/_rate_out")},
+        num.AvailableNumber: {"sms": ("SMS",)},
+        num.AllocatedNumberRow: {"sms": ("SMS",)},
+        num.NumberBasic: {"sms": ("SMS",)},
+        num.AllocatedNumber: {"emergency": ("999",)},
+        num.EmergencyAddress: {"valid_from": ("from",), "valid_to": ("to",)},
+        porting.LosingProvider: {"name": ("cpName",)},
+        # Numbers and porting models keep what they do not name, too.
+        **{
+            model: {}
+            for model in (
+                num.NumberRange,
+                num.ServiceLink,
+                num.LastCall,
+                num.SmsConfig,
+                num.FormattedNumber,
+                num.OfcomInfo,
+                num.NumberValidation,
+                num.NumberLookup,
+                porting.GnpCustomer,
+                porting.GnpNumber,
+                porting.GnpOrderSummary,
+                porting.PortEvent,
+                porting.GnpOrderDetail,
+                porting.MnpPort,
+            )
+        },
         # Models with an `extra` field keep the keys they do not name (see `_register_aliases`).
         acc.AccountType: {},
         voice.VoiceLimits: {},
@@ -222,6 +250,9 @@ def make_converter(*, strict: bool = False) -> Converter:
     names = _wire_names()
     for cls, aliases in names.items():
         _register_aliases(conv, cls, aliases)
+    from simwood_async.numbers._wire import install as install_routing_config  # noqa: PLC0415
+
+    install_routing_config(conv)
     # Bulk rows get a compiled structure function (cattrs' stays as its fallback).
     from simwood_async.cdrs._decode import install_fast_structure  # noqa: PLC0415 - no cycle
     from simwood_async.cdrs._models import SmsCdr, VoiceCdr  # noqa: PLC0415

@@ -11,6 +11,7 @@ import anyio
 
 from simwood_async._area import Area, single, unwrap
 from simwood_async._http import path
+from simwood_async._operation import operation
 from simwood_async._validate import amount, one_of, plain_id
 from simwood_async.accounts._models import (
     AccountType,
@@ -44,11 +45,13 @@ class AccountsApi(Area):
     async def _get(self, *segments: str | int) -> ApiResponse:
         return await self._t.request("GET", self._path(*segments), retry=True)
 
+    @operation("GET", "/v3/accounts/{ACCOUNT}/type")
     async def account_type(self) -> AccountType:
         """The account's type and its number, channel and prepay limits."""
         response = await self._get("type")
         return self._decode(response, AccountType, unwrap(response.json()))
 
+    @operation("GET", "/v3/accounts/{ACCOUNT}/credit/invoices/[unpaid|paid|all]")
     async def invoices(self, status: InvoiceStatus = "all") -> InvoiceList:
         """Credit-account invoices.
 
@@ -67,6 +70,7 @@ class AccountsApi(Area):
         self, invoice_number: str, destination: str | os.PathLike[str] | BinaryIO
     ) -> int: ...
 
+    @operation("GET", "/v3/accounts/{ACCOUNT}/credit/invoices/{INVOICE_NUMBER}[.pdf]")
     async def invoice_pdf(
         self,
         invoice_number: str,
@@ -105,16 +109,19 @@ class AccountsApi(Area):
             _check_pdf_end(written, body)
             return b"".join(chunks) if destination is None else written
 
+    @operation("GET", "/v3/accounts/{ACCOUNT}/prepay/balance")
     async def prepay_balance(self) -> Balance:
         """The prepay balance."""
         response = await self._get("prepay", "balance")
         return self._decode(response, Balance, single(response.json()))
 
+    @operation("GET", "/v3/accounts/{ACCOUNT}/prepay/balance/alert")
     async def balance_alert(self) -> BalanceAlert:
         """The low-balance alert threshold."""
         response = await self._get("prepay", "balance", "alert")
         return self._decode(response, BalanceAlert, single(response.json()))
 
+    @operation("PUT", "/v3/accounts/{ACCOUNT}/prepay/balance/alert")
     async def set_balance_alert(self, alert_balance: Decimal | int | str) -> BalanceAlert:
         """Set the low-balance alert threshold (at most one alert is sent per day)."""
         value = amount(alert_balance, name="alert_balance", minimum=Decimal(0))
@@ -126,11 +133,13 @@ class AccountsApi(Area):
         )
         return self._decode(response, BalanceAlert, single(response.json()))
 
+    @operation("GET", "/v3/accounts/{ACCOUNT}/prepay/balance/locked")
     async def locked_balance(self) -> LockedBalance:
         """How much of the balance is locked."""
         response = await self._get("prepay", "balance", "locked")
         return self._decode(response, LockedBalance, single(response.json()))
 
+    @operation("PUT", "/v3/accounts/{ACCOUNT}/prepay/balance/locked")
     async def lock_balance(self, balance: Decimal | int | str) -> LockedBalance:
         """Lock (reserve) this much of the prepay balance."""
         value = amount(balance, name="balance", minimum=Decimal(0))
@@ -139,10 +148,13 @@ class AccountsApi(Area):
         )
         return self._decode(response, LockedBalance, single(response.json()))
 
+    @operation("DELETE", "/v3/accounts/{ACCOUNT}/prepay/balance/locked")
     async def unlock_balance(self) -> None:
         """Remove the balance lock."""
         await self._t.request("DELETE", self._path("prepay", "balance", "locked"), retry=True)
 
+    @operation("GET", "/v3/accounts/{ACCOUNT}/prepay/prepayments/all")
+    @operation("GET", "/v3/accounts/{ACCOUNT}/prepay/prepayments/latest/[1|10]")
     async def prepayments(self, latest: Literal[1, 10] | None = None) -> list[dict[str, Any]]:
         """Prepayments made: all, or the latest 1 or 10 (the API documents no row shape).
 
@@ -151,6 +163,8 @@ class AccountsApi(Area):
         """
         return await self._history("prepayments", latest)
 
+    @operation("GET", "/v3/accounts/{ACCOUNT}/prepay/transfers/all")
+    @operation("GET", "/v3/accounts/{ACCOUNT}/prepay/transfers/latest/[1|10]")
     async def transfers(self, latest: Literal[1, 10] | None = None) -> list[dict[str, Any]]:
         """Balance transfers: all, or the latest 1 or 10 (the API documents no row shape).
 

@@ -13,6 +13,7 @@ from simwood_async import _json
 from simwood_async._area import Area
 from simwood_async._converter import format_wire_datetime
 from simwood_async._http import path
+from simwood_async._operation import operation
 from simwood_async._types import GMT
 from simwood_async._validate import day, one_of
 from simwood_async.cdrs._decode import RowDecoder
@@ -139,6 +140,8 @@ class CdrsApi(Area):
         fields["filter"] = wire_filter
         return await self._t.request("POST", url, json=fields, retry=True)
 
+    @operation("GET or POST", "/v3/voice/{ACCOUNT}/cdr")
+    @operation("GET or POST", "/v3/voice/{ACCOUNT}/cdr/{YYYY-MM-DD}")
     async def page(
         self,
         date: dt.date | str | None = None,
@@ -205,6 +208,8 @@ class CdrsApi(Area):
 
         return fetch
 
+    @operation("GET or POST", "/v3/voice/{ACCOUNT}/cdr")
+    @operation("GET or POST", "/v3/voice/{ACCOUNT}/cdr/{YYYY-MM-DD}")
     def pull(
         self,
         start: dt.datetime | dt.date,
@@ -271,6 +276,8 @@ class CdrsApi(Area):
         )
         return CdrPull(engine, windows=windows)
 
+    @operation("GET or POST", "/v3/voice/{ACCOUNT}/cdr")
+    @operation("GET or POST", "/v3/voice/{ACCOUNT}/cdr/{YYYY-MM-DD}")
     async def pull_to_file(
         self,
         file: str | os.PathLike[str],

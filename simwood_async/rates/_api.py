@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from simwood_async._area import Area, unwrap
 from simwood_async._http import ApiResponse, path
+from simwood_async._operation import operation
 from simwood_async._validate import e164, plain_id
 from simwood_async.exceptions import DecodeError
 from simwood_async.rates._models import (
@@ -42,6 +43,7 @@ class RatesApi(Area):
 
     __slots__ = ()
 
+    @operation("GET", "/v3/accounts/{ACCOUNT}/rates/tariffs")
     async def tariffs(self) -> tuple[Tariff, ...]:
         """The tariffs available to the account."""
         response = await self._t.request(
@@ -49,6 +51,7 @@ class RatesApi(Area):
         )
         return self._decode(response, tuple[Tariff, ...], unwrap(response.json()))
 
+    @operation("GET", "/v3/accounts/{ACCOUNT}/rates/csv/[default|silver|platinum|gold|{name}]")
     async def ratecard(self, deck: str = "default") -> RateCard:
         """Download and parse a CSV ratecard.
 
@@ -62,6 +65,7 @@ class RatesApi(Area):
         )
         return parse_ratecard(response)
 
+    @operation("GET", "/v3/accounts/{ACCOUNT}/rate/{NUMBER}")
     async def destination(self, number: str | int) -> DestinationRates:
         """The rates of the destination that `number` (E.164, no `+`) belongs to."""
         digits = e164(number)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 import anyio
 
 from simwood_async._area import Area
+from simwood_async._operation import operation
 from simwood_async._validate import plain_id
 from simwood_async.exceptions import ReportError
 from simwood_async.reports._models import ReportFile
@@ -72,6 +73,8 @@ class ReportsApi(Area):
 
     # -- one method per report ---------------------------------------------------------------
 
+    @operation("POST", "/v3/accounts/{ACCOUNT}/reports/voice/summary/day/[in|out]")
+    @operation("GET", "/v3/files/{ACCOUNT}/{HASH}")
     async def voice_summary_day(
         self,
         direction: Direction,
@@ -94,6 +97,8 @@ class ReportsApi(Area):
             ReportRequest.voice_summary_day(direction, date=date), deadline=deadline
         )
 
+    @operation("POST", "/v3/accounts/{ACCOUNT}/reports/voice/cdr/day")
+    @operation("GET", "/v3/files/{ACCOUNT}/{HASH}")
     async def voice_cdr_day(
         self, *, date: dt.date | str | None = None, deadline: float | None = None
     ) -> tuple[VoiceCdr, ...]:
@@ -109,6 +114,8 @@ class ReportsApi(Area):
         """
         return await self.get(ReportRequest.voice_cdr_day(date=date), deadline=deadline)
 
+    @operation("POST", "/v3/accounts/{ACCOUNT}/reports/voice/cdr/latest/[10|100|1000|10000]")
+    @operation("GET", "/v3/files/{ACCOUNT}/{HASH}")
     async def voice_cdr_latest(
         self, count: LatestSize, *, deadline: float | None = None
     ) -> tuple[VoiceCdr, ...]:
@@ -120,6 +127,8 @@ class ReportsApi(Area):
         """
         return await self.get(ReportRequest.voice_cdr_latest(count), deadline=deadline)
 
+    @operation("POST", "/v3/accounts/{ACCOUNT}/reports/sms/cdr/day")
+    @operation("GET", "/v3/files/{ACCOUNT}/{HASH}")
     async def sms_cdr_day(
         self, *, date: dt.date | str | None = None, deadline: float | None = None
     ) -> tuple[SmsCdr, ...]:
@@ -131,6 +140,8 @@ class ReportsApi(Area):
         """
         return await self.get(ReportRequest.sms_cdr_day(date=date), deadline=deadline)
 
+    @operation("POST", "/v3/accounts/{ACCOUNT}/reports/sms/cdr/latest/[10|100|1000|10000]")
+    @operation("GET", "/v3/files/{ACCOUNT}/{HASH}")
     async def sms_cdr_latest(
         self, count: LatestSize, *, deadline: float | None = None
     ) -> tuple[SmsCdr, ...]:
@@ -142,6 +153,8 @@ class ReportsApi(Area):
         """
         return await self.get(ReportRequest.sms_cdr_latest(count), deadline=deadline)
 
+    @operation("POST", "/v3/accounts/{ACCOUNT}/prepay/summary")
+    @operation("GET", "/v3/files/{ACCOUNT}/{HASH}")
     async def prepay_summary(
         self,
         *,
@@ -160,6 +173,7 @@ class ReportsApi(Area):
 
     # -- the lower level ---------------------------------------------------------------------
 
+    @operation("GET", "/v3/files/{ACCOUNT}/{HASH}")
     async def get(
         self, request: ReportRequest[T], *, deadline: float | None = None
     ) -> tuple[T, ...]:
@@ -195,6 +209,7 @@ class ReportsApi(Area):
             transport=self._t,
         )
 
+    @operation("GET", "/v3/files/{ACCOUNT}/{HASH}")
     async def wait(
         self, ticket: ReportTicket[T], *, deadline: float | None = None
     ) -> tuple[T, ...]:
@@ -211,6 +226,7 @@ class ReportsApi(Area):
         self, report_hash: str, *, row_type: type[T], deadline: float | None = None
     ) -> tuple[T, ...]: ...
 
+    @operation("GET", "/v3/files/{ACCOUNT}/{HASH}")
     async def resume(
         self, report_hash: str, *, row_type: type[T] | None = None, deadline: float | None = None
     ) -> tuple[Any, ...]:
@@ -231,6 +247,7 @@ class ReportsApi(Area):
         report_hash = plain_id(report_hash, name="report_hash")
         return await self._engine.resume(self._t, report_hash, row_type=row_type, deadline=deadline)
 
+    @operation("GET", "/v3/files/{ACCOUNT}")
     async def files(self) -> dict[str, ReportFile]:
         """The account's uncollected ready files (`GET /v3/files/{ACCOUNT}`), by hash."""
         listed = await self._engine.files(self._t)
@@ -240,6 +257,8 @@ class ReportsApi(Area):
             files[report_hash] = self._conv.structure({"name": report_hash, **data}, ReportFile)
         return files
 
+    @operation("GET", "/v3/files/{ACCOUNT}")
+    @operation("GET", "/v3/files/{ACCOUNT}/{HASH}")
     async def recover(self) -> dict[str, tuple[Any, ...]]:
         """Download every uncollected file of the account (e.g. after a crash).
 

@@ -12,6 +12,8 @@ It needs no web framework: serve it alone (`uvicorn module:receiver`) or mount i
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import logging
 import math
@@ -20,7 +22,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from simwood_async import _json
 from simwood_async.exceptions import ConfigurationError
@@ -58,15 +60,22 @@ class CallbackReceiver:
     retrying), 404 for a wrong token, 405 for a method other than POST, 413 for a body over
     `max_body` bytes and 400 for a body that is not a report callback.
 
+    The token is the URL's last path segment, so an access log of your server or proxy shows
+    it. With `in_path=False` it goes in the URL's userinfo instead
+    (`https://simwood:TOKEN@example.com/...`), which HTTP clients send as a Basic
+    `Authorization` header that access logs do not show; check that your account's callbacks
+    arrive with it (they are refused with 404 otherwise, and polling still finds the report).
+
     Refusals are logged as one WARNING per `log_interval` seconds at most (with the number
     refused since the last one); the others at DEBUG, so a flood of bad requests cannot flood
     the logs.
 
     Args:
-        token: The secret last path segment (16-128 URL-safe characters); random if omitted.
+        token: The secret (16-128 URL-safe characters); random if omitted.
         max_body: The largest body accepted, in bytes.
         log_interval: The shortest time between two refusal warnings, in seconds.
         clock: Monotonic seconds (injectable for tests).
+        in_path: True: the token is the last path segment; False: the Basic password.
 
     Attributes:
         accepted: Callbacks accepted.
@@ -82,6 +91,7 @@ class CallbackReceiver:
         max_body: int = 16384,
         log_interval: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        in_path: bool = True,
     ) -> None:
         token = token if token is not None else secrets.token_urlsafe(32)
         if not _TOKEN.fullmatch(token):
@@ -92,6 +102,7 @@ class CallbackReceiver:
         self._clock = clock
         self._next_warning = -math.inf
         self._unlogged = 0
+        self._in_path = in_path
         self._engines: list[ReportEngine] = []
         self.accepted = 0
         self.refused = 0
@@ -105,8 +116,12 @@ class CallbackReceiver:
         return self._token.decode()
 
     def url(self, base_url: str) -> str:
-        """The callback URL to give Simwood: `base_url` plus the token."""
-        return base_url.rstrip("/") + "/" + self.token
+        """The callback URL to give Simwood: `base_url` with the token (path or userinfo)."""
+        if self._in_path:
+            return base_url.rstrip("/") + "/" + self.token
+        parts = urlsplit(base_url)
+        netloc = f"simwood:{self.token}@{parts.netloc.rpartition('@')[2]}"
+        return urlunsplit(parts._replace(netloc=netloc))
 
     def attach(self, engine: ReportEngine) -> None:
         """Deliver callbacks to `engine` (done by the client while it is open)."""
@@ -149,8 +164,12 @@ class CallbackReceiver:
         logger.warning("refused a report callback: %d %s%s", status, text, since)
 
     async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, str]:
-        token = str(scope.get("path", "")).rstrip("/").rsplit("/", 1)[-1]
-        if not hmac.compare_digest(token.encode("utf-8", "replace"), self._token):
+        if self._in_path:
+            path = str(scope.get("path", ""))
+            token = path.rstrip("/").rsplit("/", 1)[-1].encode("utf-8", "replace")
+        else:
+            token = _basic_password(scope)
+        if not hmac.compare_digest(token, self._token):
             return 404, "Not Found"
         if scope.get("method") != "POST":
             return 405, "Method Not Allowed"
@@ -167,6 +186,20 @@ class CallbackReceiver:
             "report callback for %s (%s)", report_hash, "pending" if any(known) else "ignored"
         )
         return 200, "OK"
+
+
+def _basic_password(scope: Scope) -> bytes:
+    """The password of a Basic `Authorization` header (b"" if there is none)."""
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"authorization":
+            scheme, _, encoded = bytes(value).partition(b" ")
+            if scheme.lower() != b"basic":
+                return b""
+            try:
+                return base64.b64decode(encoded.strip(), validate=True).partition(b":")[2]
+            except (binascii.Error, ValueError):
+                return b""
+    return b""
 
 
 def _content_type(scope: Scope) -> str:

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import anyio
 import attrs
 
-from simwood_async._transport import path
 from simwood_async.exceptions import (
     ConfigurationError,
     DeadlineExceededError,
@@ -459,7 +458,7 @@ class ReportEngine:
         remaining = max(flight.deadline_at - self._clock(), 0.001)
         retry = attrs.evolve(t.retry, retry_statuses=t.retry.retry_statuses | _SERVER_ERRORS)
         response = await t.with_options(deadline=remaining, retry=retry).request(
-            "POST", path("accounts", t.account, *flight.request.endpoint), data=data, retry=True
+            "POST", flight.request.url_path(t.account), data=data, retry=True
         )
         report_hash = envelope_hash(self._conv, response)
         logger.info("report %s requested: %s", report_hash, flight.request.kind)

@@ -31,6 +31,9 @@ class ReportEnvelope:
     from_: UtcDateTime | None = None
     to: UtcDateTime | None = None
     quantity: int | None = None
+    #: Number reports echo their `pattern` and (allocated/all) `include_mobile_ott`.
+    pattern: str | None = None
+    include_mobile_ott: bool | None = None
 
 
 @attrs.frozen(kw_only=True)

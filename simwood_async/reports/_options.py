@@ -130,4 +130,4 @@ class ReportOptions:
         """The `callback` value sent with report requests (token appended if a receiver)."""
         if self.callback_url is None or self.callback_receiver is None:
             return self.callback_url
-        return self.callback_url.rstrip("/") + "/" + self.callback_receiver.token
+        return self.callback_receiver.url(self.callback_url)

@@ -150,18 +150,19 @@ class GenerationModel:
         events, exposure = self._events, self._exposure
         for b, width in enumerate(_WIDTHS):
             prior = previous * (_PRIOR[b] / _PRIOR[max(b - 1, 0)]) ** weight
-            # A gamma prior worth `k` events, but never worth more than twice the exposure the
-            # bin has seen: a burst of readiness after a quiet stretch is believed at once.
-            pseudo = min(k / prior, _PRIOR_CAP * exposure[b])
+            # How much evidence the bin holds: events, and exposure counted as the events the
+            # prior expected there, against the prior's `k` (next to nothing for one report's
+            # own negative checks, all of it after many reports).
+            evidence = events[b] + exposure[b] * _PRIOR[b]
+            carry = min(1.0, (evidence / k) ** 2)
+            # A gamma prior worth `k` events, but with evidence never worth more than twice the
+            # exposure the bin has seen: a burst of readiness after a quiet stretch is believed.
+            full = k / prior
+            pseudo = max(min(full, _PRIOR_CAP * exposure[b]), (1.0 - carry) * full)
             rate = (events[b] + pseudo * prior) / (exposure[b] + pseudo) if pseudo > 0 else prior
             rates.append(rate)
             cum.append(cum[-1] + rate * width)
-            # What the next bin inherits: this bin's estimate in proportion to the evidence it
-            # holds (events, and exposure counted as the events the prior expected there),
-            # against the prior's `k`: nearly all of it after many reports, next to nothing
-            # after one report's own negative checks.
-            evidence = events[b] + exposure[b] * _PRIOR[b]
-            carry = min(1.0, (evidence / k) ** 2)
+            # What the next bin inherits: this bin's estimate, as far as the evidence goes.
             previous = prior * (rate / prior) ** carry
             weight = k / (events[b] + k)
         self._rates, self._cum = rates, cum

@@ -7,10 +7,12 @@ equal requests, so they share one POST, one poll loop and one download.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 
 import attrs
 
+from simwood_async._http import path
 from simwood_async._validate import day, one_of
 from simwood_async.cdrs._models import SmsCdr, VoiceCdr
 from simwood_async.exceptions import InvalidInputError
@@ -20,12 +22,24 @@ from simwood_async.reports._models import PrepaySummaryRow, VoiceSummaryRow
 if TYPE_CHECKING:
     import datetime as dt
 
-__all__ = ["LATEST_SIZES", "ReportRequest", "ReportTicket"]
+    from simwood_async.numbers._models import AllocatedNumberRow, AvailableNumber
+
+__all__ = [
+    "ALLOCATED_SIZES",
+    "CONSECUTIVE_SIZES",
+    "LATEST_SIZES",
+    "ReportRequest",
+    "ReportTicket",
+]
 
 T = TypeVar("T")
 
 #: The sizes the `.../cdr/latest/{N}` endpoints accept (enumerated path segments are strict).
 LATEST_SIZES: Final = (10, 100, 1000, 10000)
+#: The sizes of `numbers/.../allocated/{N}` reports.
+ALLOCATED_SIZES: Final = (10, 100, 1000, 10000)
+#: The sizes of `numbers/.../available/consecutive/{N}` reports.
+CONSECUTIVE_SIZES: Final = (10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
 
 Direction = Literal["in", "out"]
 LatestSize = Literal[10, 100, 1000, 10000]
@@ -49,9 +63,10 @@ class ReportRequest(Generic[T]):
     and pass it to `client.reports.get()` or `client.reports.submit()`.
 
     Attributes:
-        endpoint: Path segments below `/v3/accounts/{ACCOUNT}/`.
+        endpoint: Path segments below `/v3/{root}/{ACCOUNT}/`.
         fields: The form fields, normalised and sorted (without `callback`).
         row_type: The model each row of the report decodes into.
+        root: The API area the report belongs to: `accounts` (default) or `numbers`.
 
     .. versionadded:: 0.1.0
     """
@@ -59,6 +74,7 @@ class ReportRequest(Generic[T]):
     endpoint: tuple[str, ...]
     fields: tuple[tuple[str, str], ...] = ()
     row_type: type[T]
+    root: str = "accounts"
     #: Date fields that default to today (GMT) when left out; the engine pins them.
     today_fields: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
 
@@ -73,8 +89,16 @@ class ReportRequest(Generic[T]):
 
     @property
     def kind(self) -> str:
-        """The endpoint as one string, e.g. `reports/voice/cdr/day` (models learn per kind)."""
-        return "/".join(self.endpoint)
+        """The endpoint as one string, e.g. `reports/voice/cdr/day` (models learn per kind).
+
+        Reports outside `accounts` are prefixed with their root, e.g. `numbers/allocated/all`.
+        """
+        joined = "/".join(self.endpoint)
+        return joined if self.root == "accounts" else f"{self.root}/{joined}"
+
+    def url_path(self, account: str) -> str:
+        """The path the report is requested at, e.g. `accounts/930000/reports/voice/cdr/day`."""
+        return path(self.root, account, *self.endpoint)
 
     @staticmethod
     def voice_summary_day(
@@ -161,6 +185,82 @@ class ReportRequest(Generic[T]):
             row_type=PrepaySummaryRow,
             today_fields=("from_date", "to_date"),
         )
+
+    @staticmethod
+    def numbers_allocated(
+        count: Literal["all", 10, 100, 1000, 10000] = "all",
+        *,
+        pattern: str | None = None,
+        key: str | None = None,
+        filter_config: bool = False,
+    ) -> ReportRequest[AllocatedNumberRow]:
+        """The account's allocated numbers: all, or the first 10, 100, 1000 or 10000.
+
+        Args:
+            count: `all` or one of the four sizes.
+            pattern: Only numbers matching it (digits and `*` wildcards, e.g. `*203*`).
+            key: Only numbers whose config `meta.key` is this (case-insensitive, no wildcards).
+            filter_config: Only numbers with their own routing configuration.
+
+        Raises:
+            InvalidInputError: A bad count, pattern or key.
+        """
+        from simwood_async.numbers._models import AllocatedNumberRow  # noqa: PLC0415 - cycle
+
+        if isinstance(count, bool) or count not in ("all", *ALLOCATED_SIZES):
+            raise InvalidInputError(f"count must be 'all', 10, 100, 1000 or 10000; got {count!r}")
+        fields = _pattern(pattern)
+        if key is not None:
+            given: object = key
+            if not isinstance(given, str) or not given or len(key) > 40 or "*" in key:  # noqa: PLR2004
+                raise InvalidInputError(
+                    f"key must be 1 to 40 characters without wildcards; got {key!r}"
+                )
+            # Keys are case-insensitive: one canonical request for `ABC` and `abc`.
+            fields += (("key", key.lower()),)
+        if filter_config:
+            fields += (("filter_config", "1"),)
+        return ReportRequest(
+            root="numbers",
+            endpoint=("allocated", str(count)),
+            fields=tuple(sorted(fields)),
+            row_type=AllocatedNumberRow,
+        )
+
+    @staticmethod
+    def numbers_consecutive(
+        count: int, *, pattern: str | None = None
+    ) -> ReportRequest[AvailableNumber]:
+        """A block of 10, 20, ... or 100 consecutive available UK numbers.
+
+        Args:
+            count: 10, 20, 30, ... 100 (no other sizes exist).
+            pattern: UK national digits and `*` wildcards (the report is UK only).
+
+        Raises:
+            InvalidInputError: A bad count or pattern.
+        """
+        from simwood_async.numbers._models import AvailableNumber  # noqa: PLC0415 - cycle
+
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise InvalidInputError(f"count must be one of 10, 20, ... 100; got {count!r}")
+        one_of("count", count, CONSECUTIVE_SIZES)
+        return ReportRequest(
+            root="numbers",
+            endpoint=("available", "consecutive", str(count)),
+            fields=_pattern(pattern),
+            row_type=AvailableNumber,
+        )
+
+
+def _pattern(pattern: object) -> tuple[tuple[str, str], ...]:
+    if pattern is None:
+        return ()
+    if not isinstance(pattern, str) or not re.fullmatch(r"[0-9*]{1,20}", pattern):
+        raise InvalidInputError(
+            f"pattern must be digits with '*' wildcards, e.g. '*203*'; got {pattern!r}"
+        )
+    return (("pattern", pattern),)
 
 
 @attrs.frozen(kw_only=True)

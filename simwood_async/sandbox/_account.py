@@ -99,6 +99,8 @@ class AccountState:
             dynamic=DynamicLimits(limit_concurrent_out=3, limit_rate_out="30/10s"),
         )
         self.hung_up: set[str] = set()
+        #: What chargeable operations debited from the balance: (description, amount).
+        self.charges: list[tuple[str, Decimal]] = []
 
     # --- account, invoices, balance --------------------------------------------------
 
@@ -154,6 +156,12 @@ class AccountState:
             total_due={"GBP": due},
             total_overdue={"GBP": overdue} if overdue else None,
         )
+
+    def charge(self, amount: Decimal, description: str) -> None:
+        """Debit the prepay balance for a chargeable operation (e.g. a gold number's fee)."""
+        with self.lock:
+            self.balance -= amount
+            self.charges.append((description, amount))
 
     def balance_row(self) -> Balance:
         """The prepay balance."""

@@ -13,6 +13,8 @@ from simwood_async._types import GMT
 from simwood_async.sandbox._account import AccountState
 from simwood_async.sandbox._data import DEFAULT_CACHE_BYTES, CdrSource
 from simwood_async.sandbox._faults import Faults
+from simwood_async.sandbox._numbers_state import NumberInventory
+from simwood_async.sandbox._porting import PortingState
 from simwood_async.sandbox._state import ReportStore
 from simwood_async.sandbox._stats import Stats
 from simwood_async.sandbox._wire import check_forms
@@ -76,6 +78,8 @@ class SandboxCore:
         self.faults = Faults(seed)
         self.stats = Stats()
         self.account_state = AccountState(seed=seed, account=account)
+        self.numbers = NumberInventory(seed=seed, account=account)
+        self.porting = PortingState()
         self._delay_rng = random.Random(f"{seed}:report-delay")  # noqa: S311
         self._lock = threading.Lock()
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from simwood_async.sandbox._core import ReportDelay
     from simwood_async.sandbox._faults import Faults
+    from simwood_async.sandbox._numbers_state import NumberInventory
     from simwood_async.sandbox._state import ReportLog
     from simwood_async.sandbox._stats import Stats
 
@@ -178,6 +179,15 @@ class Sandbox:
     def stats(self) -> Stats:
         """Request counts by method, route template and status."""
         return self._core.stats
+
+    @property
+    def numbers(self) -> NumberInventory:
+        """The number inventory: available pools, allocations, configs, 999 records.
+
+        `sandbox.numbers.take(e164)` removes an available number as if another customer had
+        allocated it (to test races between a search and an allocation).
+        """
+        return self._core.numbers
 
     @property
     def reports(self) -> ReportLog:

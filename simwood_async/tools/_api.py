@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from simwood_async._area import Area
+from simwood_async._operation import operation
 from simwood_async._validate import one_of
 from simwood_async.tools._models import MyIp, ServerTime
 
@@ -21,16 +22,19 @@ class ToolsApi(Area):
 
     __slots__ = ()
 
+    @operation("GET", "/v3/tools/myip")
     async def myip(self) -> MyIp:
         """The IP address the API sees you connecting from."""
         response = await self._t.request("GET", "tools/myip", retry=True, auth=False)
         return self._decode(response, MyIp)
 
+    @operation("GET", "/v3/tools/time")
     async def time(self) -> ServerTime:
         """The API server's current time."""
         response = await self._t.request("GET", "tools/time", retry=True, auth=False)
         return self._decode(response, ServerTime)
 
+    @operation("ANY", "/v3/tools/explain")
     async def explain(self, method: str = "GET", /, **params: Any) -> str:
         """A human-readable echo of a request, for debugging (its format is not stable).
 

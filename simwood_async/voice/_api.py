@@ -6,6 +6,7 @@ from typing import Literal
 
 from simwood_async._area import Area, single, unwrap
 from simwood_async._http import path
+from simwood_async._operation import operation
 from simwood_async._validate import one_of, plain_id
 from simwood_async.exceptions import InvalidInputError
 from simwood_async.voice._models import (
@@ -32,11 +33,13 @@ class VoiceApi(Area):
     def _path(self, *segments: str) -> str:
         return path("voice", self._t.account, *segments)
 
+    @operation("GET", "/v3/voice/{ACCOUNT}/limits")
     async def limits(self) -> VoiceLimits:
         """The channel allocation and call-admission limits."""
         response = await self._t.request("GET", self._path("limits"), retry=True)
         return self._decode(response, VoiceLimits, unwrap(response.json()))
 
+    @operation("PUT", "/v3/voice/{ACCOUNT}/limits")
     async def set_limits(self, *, inbound: int, outbound: int) -> LimitsUpdate:
         """Split the channel allocation between inbound and outbound calls.
 
@@ -71,11 +74,13 @@ class VoiceApi(Area):
         )
         return self._decode(response, LimitsUpdate, unwrap(response.json()))
 
+    @operation("GET", "/v3/voice/{ACCOUNT}/channels/current")
     async def channels(self) -> ChannelCount:
         """Channels in use now."""
         response = await self._t.request("GET", self._path("channels", "current"), retry=True)
         return self._decode(response, ChannelCount, single(response.json()))
 
+    @operation("GET", "/v3/voice/{ACCOUNT}/channels/history")
     async def channel_history(self, interval: ChannelInterval = "5m") -> tuple[ChannelCount, ...]:
         """Channels in use over about the last 24 hours.
 
@@ -88,17 +93,20 @@ class VoiceApi(Area):
         )
         return self._decode(response, tuple[ChannelCount, ...], unwrap(response.json()))
 
+    @operation("GET", "/v3/voice/{ACCOUNT}/inprogress/current")
     async def calls_in_progress(self) -> InProgressSummary:
         """Calls in progress now, by destination and country, with their running cost."""
         response = await self._t.request("GET", self._path("inprogress", "current"), retry=True)
         return self._decode(response, InProgressSummary, unwrap(response.json()))
 
+    @operation("GET", "/v3/voice/{ACCOUNT}/inprogress/{CALL_ID}")
     async def call(self, call_id: str) -> CallInProgress:
         """One call in progress (`call_id` comes from webhook events)."""
         call = plain_id(call_id, name="call_id")
         response = await self._t.request("GET", self._path("inprogress", call), retry=True)
         return self._decode(response, CallInProgress, unwrap(response.json()))
 
+    @operation("DELETE", "/v3/voice/{ACCOUNT}/inprogress/{CALL_ID}")
     async def hang_up(self, call_id: str) -> None:
         """Hang up a call in progress. Not retried: the call may be gone after a lost reply."""
         call = plain_id(call_id, name="call_id")

@@ -228,3 +228,36 @@ def test_csv_booleans_are_true_and_false(env, tmp_path):
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert {row["cli_valid"] for row in rows} <= {"true", "false"}
     assert rows
+
+
+def test_reports_run_keeps_learned_timings_between_runs(env, tmp_path):
+    """Each `reports run` against an API saves what it learned; the next run starts from it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simwood_async.sandbox", "--port", "0", "--json",
+         "--report-delay", "0.2"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        served = json.loads(process.stdout.readline())
+        login = {
+            **env,
+            "SIMWOOD_BASE_URL": served["base_url"],
+            "SIMWOOD_API_USER": served["username"],
+            "SIMWOOD_API_PASSWORD": served["password"],
+            "SIMWOOD_ACCOUNT": served["account"],
+            "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        }
+        args = ["reports", "run", "voice-cdr-latest", "--count", "10", "--json"]
+        first = invoke(args, login)
+        second = invoke(args, login)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
+    assert first.exit_code == second.exit_code == 0, first.stderr + second.stderr
+    (profile,) = (tmp_path / "cache" / "simwood").iterdir()
+    assert profile.name.startswith("report-profile-127.0.0.1")
+    saved = json.loads(profile.read_bytes())
+    assert saved["kinds"]["reports/voice/cdr/latest/10"]["observations"] == 2

@@ -113,12 +113,12 @@ async def test_errors_have_the_documented_shape(http, method, path, status):
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("GET", f"numbers/{A}/allocated/447700900123"),
+        ("GET", f"voice/{A}/trunks"),
         ("POST", f"messaging/{A}/sms"),
         ("GET", "nowhere/at/all"),
         ("GET", f"accounts/{A}/prepay/refunds/all"),
     ],
-    ids=["numbers", "sms", "unknown-root", "unknown-leaf"],
+    ids=["trunks", "sms", "unknown-root", "unknown-leaf"],
 )
 async def test_not_emulated_path_says_so(http, method, path):
     """A path the sandbox does not emulate is the API's 404, but its body says "not emulated"."""

@@ -156,3 +156,27 @@ async def errors(client: SimwoodClient) -> RequestInfo | None:
     except SimwoodError as err:
         return err.request
     return None
+
+
+async def numbers_and_porting(client: SimwoodClient) -> str:
+    """Numbers and porting return typed models; routing plans compose with `|` and `>>`."""
+    from simwood_async.numbers import (  # noqa: PLC0415
+        AvailableNumber,
+        Plan,
+        Provisioned,
+        RoutingConfig,
+        pstn,
+        sip,
+    )
+    from simwood_async.porting import GnpOrderSummary, MnpPort  # noqa: PLC0415
+
+    plan: Plan = sip("%e164@pbx.example.com", timeout=20) >> pstn("447700900123")
+    config: RoutingConfig = RoutingConfig.to(plan)
+    found: tuple[AvailableNumber, ...] = await client.numbers.available("standard", 10)
+    await client.numbers.set_config(found[0], config)
+    current: RoutingConfig | None = await client.numbers.config(found[0])
+    done: Provisioned = await client.numbers.provision(plan, pattern="20*")
+    orders: tuple[GnpOrderSummary, ...] = await client.porting.gnp_orders()
+    port: MnpPort = await client.porting.mnp_port("ABC123456")
+    del current, orders
+    return done.e164 + port.ref

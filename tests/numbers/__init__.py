@@ -1,0 +1,1 @@
+"""Tests of the numbers area: wire, sandbox, bad input, routing config, provisioning."""

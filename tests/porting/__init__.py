@@ -1,0 +1,1 @@
+"""Tests of the porting area: wire, sandbox, bad input."""
