@@ -13,6 +13,11 @@ no persistence) and the in-process sandbox:
 (d) end to end: two clients ask for the same 20 reports at once. Baseline: one shared
     `InMemoryReportStore` (one process). Redis: each client its own store on one Redis (as two
     processes would). Downloads are the sandbox's ground truth.
+(e) the fleet: 8 worker processes (asyncio and trio), 50 concurrent callers each, all asking
+    for the same 20 reports from one loopback sandbox process (`tests/redis/fleet.py`), with
+    the Redis store and without it (each process alone: the losers of each download race find
+    the file gone, request again, and fail once their re-requests are spent). POSTs and
+    downloads are the sandbox's counts; a failed caller got an error for any of its reports.
 
 Run: `python benchmarks/bench_redis.py`. The last line is one JSON object.
 """
@@ -29,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -44,6 +50,12 @@ from simwood_async.reports import (
     StoredOutcome,
 )
 from simwood_async.sandbox import IN_PROCESS_BASE_URL, Sandbox, ScaledClock
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the fleet's workers and orchestration live with the tests
+    sys.path.insert(0, str(ROOT))
+
+from tests.redis.fleet import run_fleet  # noqa: E402
 
 CYCLES = 2000
 WAKES = 200
@@ -217,6 +229,12 @@ async def measure_end_to_end(url: str) -> dict[str, tuple[float, int]]:
     return {"memory": memory, "redis": redis}
 
 
+async def measure_fleet(url: str | None, log: Path) -> dict[str, Any]:
+    """(e): the 8-process fleet, with the Redis store (`url`) or without it (None)."""
+    fleet = await run_fleet(redis_url=url, prefix=prefix(), log=log)
+    return fleet.summary()
+
+
 def main() -> None:
     """Start Redis, measure, print the table and the JSON line."""
     if shutil.which("redis-server") is None:
@@ -230,6 +248,11 @@ def main() -> None:
             body = anyio.run(large_body)
             wakes, large = anyio.run(measure_handoffs, url, body)
             e2e = anyio.run(measure_end_to_end, url)
+            log = Path(directory) / "fleet.log"
+            fleet = {
+                "with_redis": anyio.run(measure_fleet, url, log),
+                "without_redis": anyio.run(measure_fleet, None, log),
+            }
         finally:
             server.terminate()
             server.wait()
@@ -254,10 +277,24 @@ def main() -> None:
     labels = {"memory": "one shared in-memory", "redis": "two redis stores, one Redis"}
     for name, (seconds, downloads) in e2e.items():
         print(f"{labels[name]:<28} {seconds:>8.3f} {downloads:>10}")
+    print("(e) 8 processes x 50 callers, the same 20 reports (loopback sandbox, 1-2 s reports)")
+    print(f"{'':<14} {'POSTs':>6} {'downloads':>10} {'failed callers':>15} {'wall s':>8}")
+    for name, figures in fleet.items():
+        print(
+            f"{name:<14} {figures['posts']:>6} {figures['downloads']:>10} "
+            f"{figures['failed_callers']:>15} {figures['wall_s']:>8.2f}"
+        )
+    with_, without = fleet["with_redis"], fleet["without_redis"]
+    print(
+        f"{'ratio':<14} {without['posts'] / with_['posts']:>6.1f} "
+        f"{without['downloads'] / with_['downloads']:>10.1f} {'':>15} "
+        f"{without['wall_s'] / with_['wall_s']:>8.2f}  (without / with)"
+    )
     memory_us, redis_us, ping_us = cycle["asyncio"]
     print(
         json.dumps(
             {
+                **fleet,
                 "cycle_us_memory": round(memory_us, 1),
                 "cycle_us_redis": round(redis_us, 1),
                 "cycle_ratio": round(redis_us / memory_us, 1),

@@ -18,7 +18,7 @@ from simwood_async._converter import make_converter
 from simwood_async._fast import fast_requested, open_http_client
 from simwood_async._http import validate_base_url
 from simwood_async._retry import RetryPolicy
-from simwood_async._transport import Transport
+from simwood_async._transport import RequestLimiter, Transport
 from simwood_async.accounts import AccountsApi
 from simwood_async.cdrs import CdrsApi
 from simwood_async.numbers import NumbersApi
@@ -80,6 +80,8 @@ class SimwoodClient:
         timeout: Per-attempt timeouts (seconds, or an `httpx.Timeout`).
         limits: Connection-pool limits for the client we create.
         max_concurrency: Requests in flight at once (default: the pool's max connections).
+        request_limiter: A cap shared with other clients and processes, applied after
+            `max_concurrency` (e.g. `RedisReportStore.open(..., max_in_flight=N).limiter`).
         retry: Which failures are retried and how long to wait.
         deadline: Seconds a whole call may take, every attempt and wait included.
         http_client: Your own `httpx.AsyncClient`; we use it and never close it.
@@ -113,6 +115,7 @@ class SimwoodClient:
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         limits: httpx.Limits = DEFAULT_LIMITS,
         max_concurrency: int | None = None,
+        request_limiter: RequestLimiter | None = None,
         retry: RetryPolicy | None = None,
         deadline: float | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -154,6 +157,7 @@ class SimwoodClient:
             max_concurrency=max_concurrency or limits.max_connections or 100,
             owns_http=owns_http,
             direct=direct,
+            shared_limiter=request_limiter,
         )
         self._converter = make_converter(strict=strict)
         # The report engine's task group lives from __aenter__ to aclose(); views share it.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 from urllib.parse import urlencode, urlsplit
 
 import anyio
@@ -45,6 +45,8 @@ from simwood_async.exceptions import (
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
+    from contextlib import AbstractAsyncContextManager
+    from types import TracebackType
 
     # attrs never resolves `_Shared`'s annotations, so this import stays type-only.
     from simwood_async._fast import DirectRequest, DirectSender  # noqa: TC004
@@ -56,6 +58,7 @@ __all__ = [
     "ApiResponse",
     "ByteStream",
     "Credentials",
+    "RequestLimiter",
     "Transport",
     "encode_params",
     "path",
@@ -113,6 +116,43 @@ class _Slot:
         self._limiter.release()
 
 
+class RequestLimiter(Protocol):
+    """A cap on requests in flight shared beyond one client (`RedisReportStore.limiter`)."""
+
+    def slot(self) -> AbstractAsyncContextManager[object]:
+        """Hold one slot for the block (after the client's own limiter)."""
+        ...
+
+
+class _SharedSlot:
+    """The client's own slot (`_Slot`), then one of a `RequestLimiter` shared beyond it."""
+
+    __slots__ = ("_local", "_shared")
+
+    def __init__(self, limiter: anyio.CapacityLimiter, shared: RequestLimiter) -> None:
+        self._local = _Slot(limiter)
+        self._shared = shared.slot()
+
+    async def __aenter__(self) -> None:
+        await self._local.__aenter__()
+        try:
+            await self._shared.__aenter__()
+        except BaseException:
+            await self._local.__aexit__()
+            raise
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self._shared.__aexit__(exc_type, exc, tb)
+        finally:
+            await self._local.__aexit__()
+
+
 @attrs.define
 class _Shared:
     """State shared by a transport and every `with_options` copy of it."""
@@ -124,6 +164,7 @@ class _Shared:
     urls: dict[str, httpx.URL] = attrs.field(factory=dict)
     # The fast transport's direct path to aiohttp (`_fast.py`), for a client we own.
     direct: DirectSender | None = None
+    shared_limiter: RequestLimiter | None = None  # e.g. a fleet's cap, in Redis
 
     def url(self, text: str) -> httpx.URL:
         # Parsing a URL is about half the cost of building a request, and calls repeat
@@ -135,8 +176,10 @@ class _Shared:
             url = self.urls[text] = httpx.URL(text)
         return url
 
-    def slot(self) -> _Slot:
-        """One request's slot of the limiter (see `_Slot`)."""
+    def slot(self) -> _Slot | _SharedSlot:
+        """One request's slot of the limiter (see `_Slot`), and of the shared one if any."""
+        if self.shared_limiter is not None:
+            return _SharedSlot(self.get_limiter(), self.shared_limiter)
         return _Slot(self.get_limiter())
 
     def get_limiter(self) -> anyio.CapacityLimiter:
@@ -163,10 +206,13 @@ class Transport:
         owns_http: bool = True,
         shared: _Shared | None = None,
         direct: DirectSender | None = None,
+        shared_limiter: RequestLimiter | None = None,
     ) -> None:
         # Only the transport that created the shared state may close the pool, never a view.
         self._is_root = shared is None
-        self._shared = shared or _Shared(http, owns_http, max_concurrency, direct=direct)
+        self._shared = shared or _Shared(
+            http, owns_http, max_concurrency, direct=direct, shared_limiter=shared_limiter
+        )
         self._http = http
         self.base_url = base_url
         self._base_path = urlsplit(base_url).path

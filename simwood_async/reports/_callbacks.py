@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from simwood_async import _json
 from simwood_async.exceptions import ConfigurationError
+from simwood_async.reports._fleet import share_hint
 
 if TYPE_CHECKING:
     from simwood_async.reports._engine import ReportEngine
@@ -180,6 +181,7 @@ class CallbackReceiver:
             return 400, "Bad Request: expected a report callback payload"
         self.accepted += 1
         known = [engine.notify_ready(report_hash) for engine in list(self._engines)]
+        await share_hint(report_hash, self._engines)
         logger.info(
             "report callback for %s (%s)", report_hash, "pending" if any(known) else "ignored"
         )

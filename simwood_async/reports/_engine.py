@@ -37,6 +37,7 @@ from simwood_async.exceptions import (
     RequestInfo,
 )
 from simwood_async.reports._body import decode_rows, envelope_hash
+from simwood_async.reports._fleet import HintSharing, RequestSharing, SharedProfile, request_key
 from simwood_async.reports._flight import Flight, KeptRows, Waiter, caller_timeout, fresh
 from simwood_async.reports._options import ReportOptions
 from simwood_async.reports._poller import ORPHAN_GRACE, Poller
@@ -72,7 +73,8 @@ class ReportEngine:
     """
 
     def __init__(self, converter: Converter, options: ReportOptions | None = None) -> None:
-        self.options = options = options or ReportOptions()
+        self.options = options = SharedProfile.options(options or ReportOptions())
+        self._shared_profile = SharedProfile.of(options)  # learned times shared by a fleet
         self.stats = ReportStats()
         self._conv = converter
         self._clock = options.clock
@@ -95,12 +97,16 @@ class ReportEngine:
         """Start the task group that flights run in (called by `SimwoodClient.__aenter__`)."""
         if self._stack is not None:
             return
+        if self._shared_profile is not None:
+            await self._shared_profile.load()  # start warm: what the fleet learned
         async with AsyncExitStack() as stack:
             self._tg = await stack.enter_async_context(anyio.create_task_group())
             self._stack = stack.pop_all()
         self._poller.bind(self._tg)
         if self.options.callback_receiver is not None:
             self.options.callback_receiver.attach(self)
+        if isinstance(self._store, HintSharing):  # callbacks that land on other processes
+            self._store.listen_hints(self.notify_ready)
 
     async def aclose(self) -> None:
         """Cancel every flight; waiters get a `ReportError`. No task outlives this call."""
@@ -111,6 +117,8 @@ class ReportEngine:
         self._poller.bind(None)
         if self.options.callback_receiver is not None:
             self.options.callback_receiver.detach(self)
+        if isinstance(self._store, HintSharing):
+            self._store.ignore_hints(self.notify_ready)
         tg.cancel_scope.cancel()
         try:
             await stack.aclose()
@@ -118,6 +126,8 @@ class ReportEngine:
             for flight in list(self._flights.values()):
                 self._finish(flight)
             await save_profile(self.options.profile)
+            if self._shared_profile is not None:
+                await self._shared_profile.save()
 
     def _check_open(self) -> TaskGroup:
         if self._tg is None:
@@ -343,6 +353,8 @@ class ReportEngine:
                 with flight.scope:
                     try:
                         flight.result = await self._fulfil(flight)
+                        if self._shared_profile is not None:
+                            await self._shared_profile.delivered()
                     except Exception as err:  # noqa: BLE001 - delivered to every waiter, never crashes the group
                         flight.error = err
                         if flight.callers:  # nobody to tell otherwise: an abandoned flight
@@ -363,10 +375,11 @@ class ReportEngine:
         report_hash = flight.report_hash
         probe_first = report_hash is not None  # a known hash may be ready already (or gone)
         history: list[str] = []
+        shared = 0  # the version of a fleet-shared hash this flight used (`RequestSharing`)
         while True:
             if report_hash is None:
                 try:
-                    report_hash = await self._post(flight)
+                    report_hash, shared = await self._share_post(flight, shared)
                 except DeadlineExceededError as err:
                     raise ReportTimeoutError(
                         f"the report could not be requested by its deadline: {err}",
@@ -420,6 +433,17 @@ class ReportEngine:
             logger.info("report %s: %s; requesting it again", report_hash, detail)
             # The old hash is dead: `submit` callers wait for the new one.
             report_hash = flight.report_hash = None
+
+    async def _share_post(self, flight: Flight, after: int) -> tuple[str, int]:
+        """POST, or take the hash of the same request POSTed by another process of a fleet."""
+        if not isinstance(self._store, RequestSharing):
+            return await self._post(flight), 0
+        assert flight.request is not None  # noqa: S101 - resumed flights never post
+        key = request_key(flight.transport.account, flight.request)
+        ttl = max(flight.deadline_at - self._clock(), 1.0)
+        return await self._store.share_request(
+            key, lambda: self._post(flight), after=after, ttl=ttl
+        )
 
     async def _post(self, flight: Flight) -> str:
         assert flight.request is not None  # noqa: S101 - resumed flights never post

@@ -51,6 +51,11 @@ __all__ = ["HashFlight", "Poller"]
 
 logger = logging.getLogger("simwood_async")
 
+
+class _LeaseLost(Exception):  # noqa: N818 - a signal, not an error
+    """The owner's claim lapsed and another client took the hash over."""
+
+
 #: How long (real seconds) a download nobody waits for any more may take to finish.
 ORPHAN_GRACE = 60.0
 
@@ -224,28 +229,27 @@ class Poller(Scheduler):
         try:
             with hf.scope:
                 while True:
-                    claim = await self._store.claim(
-                        hf.report_hash, self._owner, ttl=max(hf.deadline_at - self._clock(), 1.0)
-                    )
-                    if claim.owned:
-                        break
-                    # Another client owns this generation: take what it publishes.
-                    self._stats.followed += 1
-                    with anyio.move_on_after(max(hf.deadline_at - self._clock(), 0.0)):
-                        hf.outcome = await self._store.wait(hf.report_hash, claim.generation)
-                    claim = None
-                    if hf.outcome is not None or self._clock() >= hf.deadline_at:
+                    claim = await self._drive_claimed(hf)
+                    if claim is None:
                         return
-                self._pending[hf.key] = hf
-                self._wake()
-                try:
-                    hf.outcome = await self._act(hf)
-                except Exception as err:  # a bug here must not end the client
-                    logger.exception("report %s: unexpected error", hf.report_hash)
-                    hf.outcome = StoredOutcome(status="broken", detail=f"unexpected error: {err!r}")
-                if hf.outcome is not None:
-                    await self._store.publish(hf.report_hash, claim, hf.outcome)
-                    claim = None
+                    hf.claim = claim
+                    self._pending[hf.key] = hf
+                    self._wake()
+                    try:
+                        hf.outcome = await self._act(hf)
+                    except _LeaseLost:  # another client owns it now: follow that generation
+                        del self._pending[hf.key]
+                        hf.busy, claim = False, None
+                        continue
+                    except Exception as err:  # a bug here must not end the client
+                        logger.exception("report %s: unexpected error", hf.report_hash)
+                        hf.outcome = StoredOutcome(
+                            status="broken", detail=f"unexpected error: {err!r}"
+                        )
+                    if hf.outcome is not None:
+                        await self._store.publish(hf.report_hash, claim, hf.outcome)
+                        claim = None
+                    return
         finally:
             if self._pending.get(hf.key) is hf:
                 del self._pending[hf.key]
@@ -259,6 +263,21 @@ class Poller(Scheduler):
             if hf.timing.outcome is None:
                 hf.timing.outcome = hf.outcome.status if hf.outcome else "timeout"
             hf.done.set()
+
+    async def _drive_claimed(self, hf: HashFlight) -> Claim | None:
+        """Own the hash, or follow its owners until one publishes (None: done or timed out)."""
+        while True:
+            claim = await self._store.claim(
+                hf.report_hash, self._owner, ttl=max(hf.deadline_at - self._clock(), 1.0)
+            )
+            if claim.owned:
+                return claim
+            # Another client owns this generation: take what it publishes.
+            self._stats.followed += 1
+            with anyio.move_on_after(max(hf.deadline_at - self._clock(), 0.0)):
+                hf.outcome = await self._store.wait(hf.report_hash, claim.generation)
+            if hf.outcome is not None or self._clock() >= hf.deadline_at:
+                return None
 
     async def _act(self, hf: HashFlight) -> StoredOutcome | None:
         while True:
@@ -283,6 +302,8 @@ class Poller(Scheduler):
             self._wake()
 
     async def _fetch(self, hf: HashFlight) -> StoredOutcome | None:
+        if hf.claim is not None and not await self._store.confirm(hf.report_hash, hf.claim):
+            raise _LeaseLost  # never two owners downloading: this one stops here
         sent = self._clock()
         t = hf.transport
         hf.verified_at = sent

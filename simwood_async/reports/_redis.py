@@ -3,12 +3,17 @@
 Keys, under a configurable prefix (`simwood:reports:` plus the account, if given):
 
 * `{prefix}{hash}:claim`: `"<generation> <owner>"`, the owner's lease, with a `PX` expiry. The
-  owner renews it every `lease / 3` seconds while it works; a crashed owner stops renewing, the
-  key expires, and the next `claim` opens a new generation.
+  owner renews it every `lease / 3` seconds for as long as it works (however far later callers
+  push the deadline) and confirms it right before each request that may download the file; a
+  crashed owner stops renewing, the key expires, and the next `claim` opens a new generation.
 * `{prefix}{hash}:gen`: the hash's generation counter (kept a day after its last claim).
 * `{prefix}{hash}:{generation}:outcome`: the published outcome (status, detail and the raw
   body bytes), kept `result_ttl` seconds; a release leaves a `released` marker instead.
-* the channel `{prefix}events`: `"<hash> <generation>"` whenever a generation ends.
+* the channel `{prefix}events`: `"<hash> <generation>"` whenever a generation ends (and the
+  request records' and limiter's wake-ups, and callback hints: `"hint:<hash> <store>"`).
+* `{prefix}profile:{name}`: a learned generation-time profile (opaque bytes), `profile_ttl`.
+* request records (`_redis_requests.py`: one POST per report for the fleet) and, with
+  `max_in_flight`, the fleet's request slots (`_redis_limit.py`).
 
 Every change is one Lua script, so claim, publish and release are atomic and a late publish of a
 generation that is no longer the caller's changes nothing. Waiters are woken by the channel
@@ -20,15 +25,17 @@ server's own clock, so this store works in real seconds, not the engine's inject
 from __future__ import annotations
 
 import logging
+import secrets
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import anyio
 import attrs
-import coredis
-import coredis.exceptions
 
 from simwood_async.exceptions import ConfigurationError, ConnectError
+from simwood_async.reports._redis_fleet import REDIS_ERRORS, FleetMethods, Settings
+from simwood_async.reports._redis_limit import FleetLimiter
+from simwood_async.reports._redis_requests import SharedPosts
 from simwood_async.reports._redis_scripts import (
     CLAIM,
     RENEW,
@@ -38,12 +45,13 @@ from simwood_async.reports._redis_scripts import (
     ms,
     text,
 )
-from simwood_async.reports._redis_tasks import Leases, Notices
+from simwood_async.reports._redis_tasks import Common, Health, Leases, Notices
 from simwood_async.reports._store import Claim, StoredOutcome
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    import coredis
     from coredis.commands.script import Script
     from typing_extensions import Self
 
@@ -55,33 +63,10 @@ logger = logging.getLogger("simwood_async")
 PREFIX: Final = "simwood:reports:"
 #: A generation counter outlives its last claim by at least this long (seconds).
 _COUNTER_KEEP: Final = 86_400.0
-#: What a failing Redis raises (a timeout of ours included).
-_REDIS_ERRORS: Final = (
-    coredis.exceptions.RedisError,
-    OSError,
-    TimeoutError,
-    anyio.BrokenResourceError,  # a connection closed under a command
-    anyio.ClosedResourceError,
-)
 _STATUSES: Final = frozenset({"ready", "gone", "broken"})
 
 
-def _positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
-    if not value > 0:
-        raise ConfigurationError(f"{attribute.name} must be > 0, got {value!r}")
-
-
-@attrs.frozen(kw_only=True)
-class _Settings:
-    """The store's timings, checked before any I/O."""
-
-    lease: float = attrs.field(validator=_positive)
-    recheck: float = attrs.field(validator=_positive)
-    result_ttl: float = attrs.field(validator=_positive)
-    command_timeout: float = attrs.field(validator=_positive)
-
-
-class RedisReportStore:
+class RedisReportStore(FleetMethods):
     """A `ReportStore` in Redis, shared by every process and host that uses the same Redis.
 
     One of them polls and downloads a report hash; every other one waits for what it
@@ -114,9 +99,16 @@ class RedisReportStore:
         recheck: float = 2.0,
         result_ttl: float = 300.0,
         command_timeout: float = 5.0,
+        profile_ttl: float = 7 * 86_400.0,
+        max_in_flight: int | None = None,
     ) -> None:
-        self._s = _Settings(
-            lease=lease, recheck=recheck, result_ttl=result_ttl, command_timeout=command_timeout
+        self._s = Settings(
+            lease=lease,
+            recheck=recheck,
+            result_ttl=result_ttl,
+            command_timeout=command_timeout,
+            profile_ttl=profile_ttl,
+            max_in_flight=max_in_flight,
         )
         self._client = client
         self._location = location
@@ -125,12 +117,25 @@ class RedisReportStore:
         self._settle = client.register_script(SETTLE)
         self._renew = client.register_script(RENEW)
         self._state = client.register_script(STATE)
+        self._health = Health(location)
         self._leases = Leases(
-            lambda keys, args: self._run(self._renew, keys, args),
-            lambda report_hash: self._key(report_hash, "claim"),
-            lease,
+            lambda keys, args: self._run(self._renew, keys, args), lease, self._health
         )
         self._notices = Notices(client, prefix + "events", recheck)
+        self._notices.origin = secrets.token_hex(8)
+        common = Common(
+            client,
+            self._run,
+            self._prefix.__add__,
+            self._notices,
+            self._leases,
+            self._health,
+            REDIS_ERRORS,
+        )
+        self._posts = SharedPosts(common, recheck=recheck)
+        self.limiter: FleetLimiter | None = None
+        if max_in_flight is not None:
+            self.limiter = FleetLimiter(common, limit=max_in_flight, recheck=recheck)
         self._open = False
 
     def __repr__(self) -> str:
@@ -152,6 +157,8 @@ class RedisReportStore:
         recheck: float = 2.0,
         result_ttl: float = 300.0,
         command_timeout: float = 5.0,
+        profile_ttl: float = 7 * 86_400.0,
+        max_in_flight: int | None = None,
     ) -> AsyncIterator[Self]:
         """Open a store on a Redis URL (its own connection pool) or on your coredis client.
 
@@ -167,6 +174,10 @@ class RedisReportStore:
                 was missed).
             result_ttl: Seconds a published outcome is kept in Redis.
             command_timeout: Seconds one Redis command may take before the store gives up on it.
+            profile_ttl: Seconds a shared generation-time profile is kept after its last save.
+            max_in_flight: A cap on API requests in flight across every process using this
+                Redis and prefix: `store.limiter`, to pass as
+                `SimwoodClient(request_limiter=store.limiter)`. None: no shared cap.
 
         Yields:
             The open store.
@@ -177,8 +188,13 @@ class RedisReportStore:
 
         .. versionadded:: 0.1.0
         """
-        settings = _Settings(
-            lease=lease, recheck=recheck, result_ttl=result_ttl, command_timeout=command_timeout
+        settings = Settings(
+            lease=lease,
+            recheck=recheck,
+            result_ttl=result_ttl,
+            command_timeout=command_timeout,
+            profile_ttl=profile_ttl,
+            max_in_flight=max_in_flight,
         )
         if (url is None) == (client is None):
             raise ConfigurationError("pass exactly one of url= and client=")
@@ -221,43 +237,25 @@ class RedisReportStore:
         try:
             with anyio.fail_after(self._s.command_timeout):
                 await self._client.ping()
-        except (*_REDIS_ERRORS, RuntimeError) as err:  # RuntimeError: a client never opened
+        except (*REDIS_ERRORS, RuntimeError) as err:  # RuntimeError: a client never opened
             return err
         return None
 
     # -- keys --------------------------------------------------------------------------------
-
-    def _key(self, report_hash: str, suffix: str) -> str:
-        return f"{self._prefix}{report_hash}:{suffix}"
 
     async def _run(self, script: Script[Any], keys: list[str], args: list[Any]) -> Any:
         """Run a Lua script within the command timeout; replies undecoded (bodies are bytes)."""
         with anyio.fail_after(self._s.command_timeout), self._client.decoding(mode=False):
             return await script(keys=keys, args=args)
 
-    def _check_open(self) -> None:
-        if not self._open:
-            raise ConfigurationError(
-                "the report store is not open: use `async with RedisReportStore.open(...)`"
-            )
-
-    def _unavailable(self, what: str, report_hash: str, err: BaseException) -> None:
-        logger.warning(
-            "report %s: redis %s unavailable during %s (%s: %s); working without coordination",
-            report_hash,
-            self._location,
-            what,
-            type(err).__name__,
-            str(err),  # a string: a record holding the error would keep its frames alive
-        )
-
     # -- the protocol ------------------------------------------------------------------------
 
     async def claim(self, report_hash: str, owner: str, *, ttl: float) -> Claim:
-        """Own the hash's current generation if nobody does; a claim lapses after `ttl` s.
+        """Own the hash's current generation if nobody does.
 
-        The lease lasts `min(lease, ttl)` and is renewed until `ttl` has passed. If Redis
-        cannot be reached the caller owns generation 0 alone (nothing is shared).
+        The lease lasts `min(lease, ttl)` at first and is renewed for as long as the owner
+        holds it (until it publishes or releases). If Redis cannot be reached the caller owns
+        generation 0 alone (nothing is shared).
         """
         self._check_open()
         lease = min(self._s.lease, ttl)
@@ -268,12 +266,13 @@ class RedisReportStore:
                 [self._key(report_hash, "claim"), self._key(report_hash, "gen")],
                 [owner, ms(lease), ms(keep), self._notices.channel, report_hash],
             )
-        except _REDIS_ERRORS as err:
+        except REDIS_ERRORS as err:
             self._unavailable("a claim", report_hash, err)
             return Claim(owned=True, generation=0, owner=owner)
+        self._health.ok()
         claim = Claim(owned=bool(owned), generation=int(generation), owner=text(holder))
         if claim.owned:
-            self._leases.hold(report_hash, claim.generation, owner, ttl)
+            self._leases.hold(self._key(report_hash, "claim"), f"{claim.generation} {owner}")
             logger.debug("report %s: claimed generation %d", report_hash, claim.generation)
         else:
             logger.debug(
@@ -305,7 +304,7 @@ class RedisReportStore:
     async def _end(
         self, report_hash: str, claim: Claim, status: str, detail: str, body: bytes | None
     ) -> bool:
-        self._leases.drop(report_hash, claim.generation)
+        self._leases.drop(self._key(report_hash, "claim"), f"{claim.generation} {claim.owner}")
         if not self._open or claim.generation == 0:
             return False  # closed (nothing to renew any more) or never shared
         try:
@@ -314,6 +313,7 @@ class RedisReportStore:
                 [
                     self._key(report_hash, "claim"),
                     self._key(report_hash, f"{claim.generation}:outcome"),
+                    self._key(report_hash, "req"),
                 ],
                 [
                     f"{claim.generation} {claim.owner}",
@@ -326,10 +326,11 @@ class RedisReportStore:
                     "1" if body is not None else "0",
                 ],
             )
-        except _REDIS_ERRORS as err:
+        except REDIS_ERRORS as err:
             what = "a release" if status == "released" else "a publish"
             self._unavailable(what, report_hash, err)
             return False
+        self._health.ok()
         if not done:
             logger.warning(
                 "report %s: generation %d was no longer ours (its lease lapsed); "
@@ -356,10 +357,11 @@ class RedisReportStore:
             try:
                 try:
                     state = await self._run(self._state, keys, [str(generation)])
-                except _REDIS_ERRORS as err:
+                except REDIS_ERRORS as err:
                     self._unavailable("a wait", report_hash, err)
                     await anyio.sleep(self._s.recheck)  # no hot loop of failing claims
                     return None
+                self._health.ok()
                 if state[0] == 1:
                     return self._outcome(report_hash, generation, state[1:])
                 if state[0] == 0:

@@ -7,97 +7,146 @@ end it, so they log and carry on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.lowlevel
 import attrs
+from coredis.commands.script import Script
 
 from simwood_async.reports._redis_scripts import ms, text
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     import coredis
     from anyio.abc import TaskStatus
 
-__all__ = ["Leases", "Notices"]
+__all__ = ["Common", "Health", "Leases", "Notices"]
 
 logger = logging.getLogger("simwood_async")
 
 
-@attrs.define
-class _Held:
-    """An owned claim: its value in Redis, renewed until `until` (the claim's `ttl`)."""
+class Health:
+    """Whether Redis answers, so that an outage is logged once, not once per request.
 
-    generation: int
-    value: str
-    until: float
+    Args:
+        location: The server, as shown in logs (no credentials).
+    """
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        self.down = False
+
+    def failed(self, what: str, err: BaseException) -> None:
+        """A command failed: the first failure of an outage is a warning, the rest debug."""
+        detail = f"{type(err).__name__}: {err}"  # a string: a record would keep the frames
+        if self.down:
+            logger.debug("redis %s still unavailable (%s: %s)", self.location, what, detail)
+            return
+        self.down = True
+        logger.warning(
+            "redis %s unavailable (%s: %s); working without coordination (local "
+            "de-duplication and the local request limiter) until it answers again",
+            self.location,
+            what,
+            detail,
+        )
+
+    def ok(self) -> None:
+        """A command succeeded: log the end of an outage."""
+        if self.down:
+            self.down = False
+            logger.warning("redis %s answers again; sharing resumes", self.location)
 
 
 class Leases:
-    """Owned claims by hash, and the loop that renews them all in one script call.
+    """Held keys (claims, posting locks, limiter slots) and the loop that renews them all.
+
+    A key is renewed for as long as it is held: until the work it guards is published,
+    released or given up, however long that takes (a later caller may extend a flight's
+    deadline long after the claim). A crashed process stops renewing, so its keys expire.
 
     Args:
-        renew: Runs the `RENEW` script on (claim keys, args); returns one 0/1 per key.
-        key: The claim key of a hash.
-        lease: Seconds a claim survives without renewal.
+        renew: Runs the `RENEW` script on (keys, args); returns one 0/1 per key.
+        lease: Seconds a key survives without renewal (renewed every third of that).
     """
 
     def __init__(
         self,
         renew: Callable[[list[str], list[Any]], Awaitable[Any]],
-        key: Callable[[str], str],
         lease: float,
+        health: Health,
     ) -> None:
         self._renew = renew
-        self._key = key
-        self._lease = lease
-        self._held: dict[str, _Held] = {}
+        self._health = health
+        self.lease = lease
+        self._held: dict[str, str] = {}  # key -> the value that makes it ours
 
     def __len__(self) -> int:
         return len(self._held)
 
-    def hold(self, report_hash: str, generation: int, owner: str, ttl: float) -> None:
-        """Renew this claim from now on, for `ttl` seconds at most."""
-        until = anyio.current_time() + ttl
-        self._held[report_hash] = _Held(generation, f"{generation} {owner}", until)
+    def hold(self, key: str, value: str) -> None:
+        """Renew `key` from now on, while it holds `value`."""
+        self._held[key] = value
 
-    def drop(self, report_hash: str, generation: int) -> None:
-        """Stop renewing this generation's claim (a newer one of the hash stays)."""
-        held = self._held.get(report_hash)
-        if held is not None and held.generation == generation:
-            del self._held[report_hash]
+    def holds(self, key: str, value: str) -> bool:
+        """Whether `key` is held (still renewed) with `value`."""
+        return self._held.get(key) == value
+
+    def drop(self, key: str, value: str) -> None:
+        """Stop renewing `key` if it is held with `value` (a newer value stays)."""
+        if self._held.get(key) == value:
+            del self._held[key]
+
+    async def renew(self, keys: list[str]) -> list[bool]:
+        """Renew these held keys now; a key found lost is dropped (False)."""
+        held = {k: self._held[k] for k in keys if k in self._held}
+        if not held:
+            return [False] * len(keys)
+        args: list[Any] = []
+        for value in held.values():
+            args += [value, ms(self.lease)]
+        kept = dict(zip(held, await self._renew(list(held), args), strict=False))
+        for key, ok in kept.items():
+            if not ok and self._held.get(key) == held[key]:
+                del self._held[key]
+                logger.warning(
+                    "report store: lost the lease %s (it lapsed; another client may own it)", key
+                )
+        return [bool(kept.get(k)) for k in keys]
 
     async def keep(self) -> None:
-        """Forever: every `lease / 3` seconds, renew each claim up to its own `ttl`."""
+        """Forever: every `lease / 3` seconds, renew every held key in one script call."""
         while True:
-            await anyio.sleep(self._lease / 3)
-            now = anyio.current_time()
-            held = {h: c for h, c in self._held.items() if c.until > now}
-            for report_hash in self._held.keys() - held.keys():
-                del self._held[report_hash]  # its ttl is over: the key expires by itself
-            if not held:
+            await anyio.sleep(self.lease / 3)
+            if not self._held:
                 continue
-            args: list[Any] = []
-            for claim in held.values():
-                args += [claim.value, ms(min(self._lease, claim.until - now))]
             try:
-                kept = await self._renew([self._key(h) for h in held], args)
+                await self.renew(list(self._held))
             except Exception as err:  # noqa: BLE001 - runs around the user's code: never ends it
-                logger.warning(
-                    "report store: could not renew %d lease(s): %s", len(held), repr(err)
-                )
-                continue
-            for (report_hash, claim), ok in zip(held.items(), kept, strict=False):
-                if not ok and self._held.get(report_hash) is claim:
-                    del self._held[report_hash]
-                    logger.warning(
-                        "report %s: lost the lease on generation %d (another client may "
-                        "download it too)",
-                        report_hash,
-                        claim.generation,
-                    )
+                self._health.failed("lease renewal", err)
+            else:
+                self._health.ok()
+
+
+def _call(handler: Callable[[str], object], report_hash: str) -> None:
+    try:
+        handler(report_hash)
+    except Exception:  # a handler's bug must not end the subscription
+        logger.exception("report store: a hint handler failed")
+
+
+@attrs.frozen
+class Common:
+    """What the store's parts share: its client, script runner, key names and tasks."""
+
+    client: Any
+    run: Callable[[Script[Any], list[str], list[Any]], Awaitable[Any]]
+    key: Callable[[str], str]
+    notices: Notices
+    leases: Leases
+    health: Health
+    errors: tuple[type[BaseException], ...]
 
 
 class Notices:
@@ -114,6 +163,8 @@ class Notices:
         self.channel = channel
         self._recheck = recheck
         self._waiters: dict[str, set[anyio.Event]] = {}
+        self.hint_handlers: list[Callable[[str], object]] = []
+        self.origin = ""  # this store's id: its own hints are not delivered back to it
         self.open = False
 
     def register(self, report_hash: str) -> anyio.Event:
@@ -130,6 +181,16 @@ class Notices:
             if not waiters:
                 del self._waiters[report_hash]
 
+    def _deliver(self, data: str) -> None:
+        name, _, rest = data.partition(" ")
+        if name.startswith("hint:"):
+            if rest != self.origin:
+                for handler in list(self.hint_handlers):
+                    _call(handler, name.removeprefix("hint:"))
+            return
+        for event in self._waiters.get(name, ()):
+            event.set()
+
     async def listen(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Forever: wake the waiters of each hash named on the channel, resubscribing."""
         started = False
@@ -142,9 +203,7 @@ class Notices:
                         started = True
                         task_status.started()
                     async for message in pubsub:
-                        report_hash = text(message["data"]).partition(" ")[0]
-                        for event in self._waiters.get(report_hash, ()):
-                            event.set()
+                        self._deliver(text(message["data"]))
             # Whatever happens here must not end the user's code (coredis may even fail to
             # unsubscribe while an outer cancellation closes the pool). Waiters re-read the
             # state every `recheck` seconds meanwhile.

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from simwood_async._transport import Transport
     from simwood_async.reports._options import ReportOptions
-    from simwood_async.reports._store import StoredOutcome
+    from simwood_async.reports._store import Claim, StoredOutcome
 
 __all__ = ["HINT_GAP", "MAX_QUIET", "HashFlight", "Scheduler"]
 
@@ -50,6 +50,7 @@ class HashFlight:
         "action",
         "busy",
         "checked_at",
+        "claim",
         "deadline_at",
         "done",
         "fetching",
@@ -102,6 +103,7 @@ class HashFlight:
         self.done = anyio.Event()
         self.scope = anyio.CancelScope()
         self.outcome: StoredOutcome | None = None
+        self.claim: Claim | None = None  # owned: confirmed before each request (`_fetch`)
         self.timing = ReportTiming(kind=kind, report_hash=report_hash, requested_at=now)
 
 

@@ -25,6 +25,8 @@ from typing import Literal, Protocol, runtime_checkable
 import anyio
 import attrs
 
+from simwood_async.reports._fleet import LeaseConfirming
+
 __all__ = ["Claim", "GuardedStore", "InMemoryReportStore", "ReportStore", "StoredOutcome"]
 
 logger = logging.getLogger("simwood_async")
@@ -214,6 +216,17 @@ class GuardedStore:
                     await self.store.publish(report_hash, claim, outcome)
         except Exception as err:  # noqa: BLE001 - any store failure degrades to local
             logger.warning("report store %s failed for %s: %r", what, report_hash, err)
+
+    async def confirm(self, report_hash: str, claim: Claim) -> bool:
+        """Whether an owned claim is still the caller's (True if the store cannot tell)."""
+        if claim.generation == 0 or not isinstance(self.store, LeaseConfirming):
+            return True
+        try:
+            with anyio.fail_after(self.timeout):
+                return await self.store.confirm(report_hash, claim.generation, claim.owner)
+        except Exception as err:  # noqa: BLE001 - any store failure degrades to local
+            logger.warning("report store confirm failed for %s: %r", report_hash, err)
+            return True
 
     async def wait(self, report_hash: str, generation: int) -> StoredOutcome | None:
         """Wait through the store; on failure, None (the caller claims again)."""

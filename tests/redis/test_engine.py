@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 
-from tests.redis.conftest import StoreTime, TracedStore, log_signal, make_sandbox, open_store
-
-if TYPE_CHECKING:
-    from simwood_async import SimwoodClient
+from simwood_async import ReportTimeoutError, SimwoodClient
+from simwood_async.reports import ReportOptions
+from simwood_async.sandbox import IN_PROCESS_BASE_URL, Sandbox, ScaledClock
+from tests.redis.conftest import (
+    StoreCalls,
+    StoreTime,
+    TracedStore,
+    log_signal,
+    make_sandbox,
+    open_store,
+)
 
 DAY = "2026-03-14"
 FILE = "/v3/files/{account}/{hash}"
@@ -100,3 +107,63 @@ async def test_a_crashed_owner_is_taken_over_once_its_lease_lapses(redis_server,
     assert sum(sandbox.reports.downloads.values()) == 1
     assert client_b.reports.stats.downloads == 1
     assert len(got[0]) == len(list(sandbox.voice_cdrs(dt.date(2026, 3, 14)))) > 0
+
+
+async def test_a_lease_follows_the_work_when_a_later_caller_extends_the_deadline(
+    redis_server, prefix
+):
+    """A caller with a short deadline claims; a later one extends it; nobody takes over.
+
+    The owner's first lease lasts about the first caller's deadline; it must be renewed while
+    the owner still works for the second caller, so that another client that asks after that
+    first deadline follows the owner instead of claiming (and downloading) a generation of its
+    own. Real time: leases run on the Redis server's clock.
+    """
+    sandbox = Sandbox(seed=4, clock=ScaledClock(1.0), report_delay=2.0, cdr_rows_per_day=30)
+    calls = StoreCalls()
+    got: list[Any] = []
+    timed_out: list[float] = []
+
+    def client(store: TracedStore) -> SimwoodClient:
+        """A client of the in-process sandbox that polls every 50 to 100 ms, in real time."""
+        return SimwoodClient(
+            sandbox.account,
+            username=sandbox.username,
+            password=sandbox.password,
+            base_url=IN_PROCESS_BASE_URL,
+            allow_insecure_http=True,
+            transport=sandbox.transport(),
+            env={},
+            reports=ReportOptions(store=store, min_interval=0.05, max_interval=0.1),
+        )
+
+    async def late(client: SimwoodClient, deadline: float) -> None:
+        """Ask for the report with this deadline (the first caller's runs out first)."""
+        try:
+            got.append(await client.reports.voice_cdr_day(date=DAY, deadline=deadline))
+        except ReportTimeoutError:
+            timed_out.append(deadline)
+
+    async with (
+        open_store(redis_server, prefix, lease=0.3) as store_a,
+        open_store(redis_server, prefix, lease=0.3) as store_b,
+    ):
+        a, b = TracedStore(store_a, calls), TracedStore(store_b, calls)
+        async with client(a) as client_a, client(b) as client_b, anyio.create_task_group() as tg:
+            with anyio.fail_after(20):
+                tg.start_soon(late, client_a, 0.5)  # claims with a ttl of about 1 s
+                await a.claimed.wait()
+                tg.start_soon(late, client_a, 30.0)  # joins the flight, pushes its deadline
+                await anyio.sleep(1.6)  # past the first ttl and a lease, before it is ready
+                tg.start_soon(late, client_b, 30.0)
+    assert [c.owned for c in a.claims] == [True]
+    assert [c.owned for c in b.claims] == [False]
+    assert b.claims[0].generation == a.claims[0].generation
+    assert sum(sandbox.reports.downloads.values()) == 1
+    assert sum(sandbox.reports.generations.values()) == 1
+    assert client_a.reports.stats.downloads == 1
+    assert client_b.reports.stats.downloads == 0
+    assert timed_out == [0.5]
+    assert len(got) == 2
+    assert got[0] == got[1]
+    assert got[0]

@@ -116,12 +116,37 @@ async def test_the_owner_renews_its_lease_while_it_works(redis_server, prefix):
         assert (await other.claim(H, "beta", ttl=60)).generation == claim.generation + 1
 
 
-async def test_a_lease_is_not_renewed_past_the_claims_ttl(redis_server, prefix):
-    """The claim's `ttl` bounds it even while its owner's store keeps renewing."""
-    async with open_store(redis_server, prefix, lease=0.1) as store:
+async def test_a_lease_is_renewed_past_the_claims_ttl_while_it_is_held(redis_server, prefix):
+    """The claim's `ttl` only sets its first lease: it is renewed until published or released."""
+    async with (
+        open_store(redis_server, prefix, lease=0.15) as store,
+        open_store(redis_server, prefix) as other,
+    ):
         claim = await store.claim(H, "alpha", ttl=0.3)
-        with anyio.fail_after(10):
-            assert await store.wait(H, claim.generation) is None
+        await anyio.sleep(1.0)  # three times the ttl, six leases
+        assert await other.claim(H, "beta", ttl=60) == Claim(
+            owned=False, generation=claim.generation, owner="alpha"
+        )
+        await store.release(H, claim)
+        assert (await other.claim(H, "beta", ttl=60)).generation == claim.generation + 1
+
+
+async def test_an_owner_whose_lease_lapsed_learns_it_before_downloading(redis_server, prefix):
+    """`confirm` is False once another owner took the hash over, True for the new owner."""
+    async with (
+        open_store(redis_server, prefix, lease=5) as first,
+        open_store(redis_server, prefix, lease=5) as second,
+    ):
+        import coredis  # noqa: PLC0415 - the tests of this folder need the extra
+
+        old = await first.claim(H, "alpha", ttl=60)
+        assert await first.confirm(H, old.generation, "alpha")
+        async with coredis.Redis.from_url(redis_server.url) as raw:  # as if it froze a lease long
+            await raw.delete([f"{prefix}{H}:claim"])
+        new = await second.claim(H, "beta", ttl=60)
+        assert new == Claim(owned=True, generation=old.generation + 1, owner="beta")
+        assert not await first.confirm(H, old.generation, "alpha")
+        assert await second.confirm(H, new.generation, "beta")
 
 
 async def test_the_same_owner_claiming_again_opens_a_new_generation(redis_server, prefix):
