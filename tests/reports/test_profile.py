@@ -72,21 +72,23 @@ def test_a_learned_kind_never_waits_longer_than_the_worst_delay():
 def test_a_learned_kind_spends_no_more_looks_than_a_cold_one_and_waits_less():
     """Over reports of 1-120 s, the learned schedule costs no more and waits less than cold."""
 
-    def expected(times: list) -> tuple[float, float]:
-        """Mean looks and mean delay over ready times spread evenly over 1-120 s."""
-        looks = delay = 0.0
+    def expected(times: list) -> tuple[float, float, float]:
+        """Mean looks, mean delay and p99 delay over ready times spread evenly over 1-120 s."""
+        looks, delays = 0.0, []
         for i in range(1000):
             ready = 1.0 + 119.0 * (i + 0.5) / 1000
             seen = next(k for k, t in enumerate(times) if t >= ready)
             looks += seen + 1
-            delay += times[seen] - ready
-        return looks / 1000, delay / 1000
+            delays.append(times[seen] - ready)
+        return looks / 1000, sum(delays) / 1000, sorted(delays)[990]
 
-    cold_looks, cold_delay = expected(lone_checks(GenerationModel(), 121.0))
-    warm_looks, warm_delay = expected(lone_checks(spread_kind(), 121.0))
+    cold_looks, cold_delay, cold_p99 = expected(lone_checks(GenerationModel(), 121.0))
+    warm_looks, warm_delay, warm_p99 = expected(lone_checks(spread_kind(), 121.0))
     assert cold_looks < 11.0  # 12 requests a report with the POST
+    assert cold_p99 < DEFAULTS.worst_delay
     assert warm_looks <= cold_looks
     assert warm_delay < cold_delay
+    assert warm_p99 <= cold_p99
 
 
 def test_a_kind_learned_to_be_slow_is_not_looked_for_while_it_cannot_be_ready():
