@@ -357,9 +357,13 @@ class ReportEngine:
                             await self._shared_profile.delivered()
                     except Exception as err:  # noqa: BLE001 - delivered to every waiter, never crashes the group
                         flight.error = err
-                        if flight.callers:  # nobody to tell otherwise: an abandoned flight
+                        if flight.callers:  # each of them receives the error: a note only
                             self.stats.failures += 1
-                            logger.warning("report %s failed: %s", flight.last_hash, err)
+                            logger.info("report %s failed: %s", flight.last_hash, err)
+                        else:  # its callers are gone: nobody else will hear of it
+                            logger.warning(
+                                "report %s failed, nobody waiting: %s", flight.last_hash, err
+                            )
                 tg.cancel_scope.cancel()
         finally:
             self._finish(flight)

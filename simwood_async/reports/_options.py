@@ -63,8 +63,20 @@ class ReportOptions:
             as the last path segment.
         callback_receiver: The ASGI app that receives those callbacks (see `CallbackReceiver`).
         store: Coordination between clients (default: a private `InMemoryReportStore`).
-        delay_cost: How many requests one report-second of delay is worth: higher looks more
-            often. See the schedule in the engine's docs.
+        delay_cost: How many requests one report-second of delay is worth when one listing
+            checks several pending reports at once: higher looks more often. See the schedule
+            in the engine's docs.
+        lone_delay_cost: The same for a report waited for alone (nothing else pending to
+            share a listing with), whose every look is a request of its own. `worst_delay`
+            already keeps its gaps short wherever readiness is plausible, so this only moves
+            extra looks to where the learned model expects readiness (with nothing learned:
+            one early look for short reports, at about 4 s).
+        worst_delay: For a report waited for alone, the longest it should stay unseen after
+            becoming ready: the gaps between its checks are at most about this long wherever
+            the model gives it a chance of becoming ready (at most 1 % of its readiness, by
+            the model, is seen later), and longer only where the model is sure it is not
+            ready yet. Shorter looks more often (with nothing learned, a report pending for a
+            minute costs about `60 / worst_delay` requests).
         tail_delay: Shapes the cost of delay: a report seen `d` seconds after it was ready
             costs `delay_cost * (d + d**2 / tail_delay)` requests, so long gaps between rounds
             cost more than their length. Smaller values keep the longest waits (the tail)
@@ -100,6 +112,8 @@ class ReportOptions:
     callback_receiver: CallbackReceiver | None = None
     store: ReportStore | None = None
     delay_cost: float = attrs.field(default=1.0, validator=_positive)
+    lone_delay_cost: float = attrs.field(default=2.0, validator=_positive)
+    worst_delay: float = attrs.field(default=6.0, validator=_positive)
     tail_delay: float = attrs.field(default=0.5, validator=_positive)
     min_interval: float = attrs.field(default=0.25, validator=_positive)
     max_interval: float = attrs.field(default=10.0, validator=_positive)

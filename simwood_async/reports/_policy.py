@@ -13,19 +13,20 @@ bins (quarter seconds up to 1 s, then 15 % wider each bin) and each bin keeps tw
 
 The hazard in a bin is `(events + e * prior) / (exposure + e)`: the observed rate, pulled
 towards a prior worth `k` events (`e = k / prior` report-seconds, at most twice the bin's own
-exposure, so a burst of readiness after a quiet stretch is believed at once). The prior's
-shape is `max(1 / (t + 1), 1 / 18)`: a backoff that looks after about 1.4, 3.6, 6.6, 10 and
-15 s and then about every 6 s (with the default cost of delay), which serves reports of a
-second as well as reports of minutes. Every later bin's prior is its predecessor's estimate,
-carried in proportion to the evidence that bin holds (its events plus its exposure counted as
-the events the prior expected there, squared against the prior's `k`, at most all of it): kept
-level after a bin rich in events, fading with the prior's shape after a poor one. So the bins
-of a well-observed kind inherit what was learned, while a lone report's own negative checks
-barely move the bins after them (carried in full, they once turned one report pending for 2 s
-into a 10 s wait). Counting exposure rather than completed reports handles censoring: reports
-still pending teach the model that readiness is *not* happening yet, which a list of finished
-generation times cannot. Observations decay (the last few hundred reports dominate), so the
-model follows an API that slows down or speeds up.
+exposure, so a burst of readiness after a quiet stretch is believed at once). The prior is a
+mixture: a report of unknown kind is short (about 2 s) with chance 0.2, else long (about 2
+minutes), so its hazard falls from 1/9.4 s to 1/120 s. (The earlier scale-free prior
+`1 / (t + 1)`, median 1 s, looked four times in the first 15 s, which cost a report of one or two
+minutes about a request more than a steady pace.) Every later bin's prior is its predecessor's
+estimate, carried in proportion to the evidence that bin holds (its events plus its exposure
+counted as the events the prior expected there, squared against the prior's `k`, at most all of
+it): kept level after a bin rich in events, fading with the prior's shape after a poor one. So
+the bins of a well-observed kind inherit what was learned, while a lone report's own negative
+checks barely move the bins after them (carried in full, they once turned one report pending
+for 2 s into a 10 s wait). Counting exposure rather than completed reports handles censoring:
+reports still pending teach the model that readiness is *not* happening yet, which a list of
+finished generation times cannot. Observations decay (the last few hundred reports dominate),
+so the model follows an API that slows down or speeds up.
 
 Persistence
 -----------
@@ -52,6 +53,28 @@ So when a round is a listing shared by several reports, a report seen `d` second
 `sum_i integral F_i(s) * (1 + 2 * (at - s) / tail_delay) ds`, long gaps cost more than their
 length, and the interval depends less on the estimated rate (nearer its cube root than its
 square root), so an underestimated rate stretches it less.
+
+A lone report
+-------------
+With nothing else pending, every look is a request of its own and no listing is shared, so
+the square-root rule alone would stretch the gaps wherever readiness is spread thin (every
+10 s for an unknown kind, well over 10 s for a kind learned to take one to two minutes). Two
+rules plan a lone report instead (`ReportOptions.lone_delay_cost` and `worst_delay`):
+
+* a bound on the worst delay, `latest_check`: the next look comes before more than 1 %
+  (`LATE_SHARE`) of the readiness the model expects by then would be seen more than
+  `worst_delay * 0.99` late. Where readiness is plausible at a steady rate that is a look
+  every `worst_delay` seconds (a little more where the hazard rises); where the model is sure
+  the report is not ready yet (a learned kind, early on) the gap may be longer. The bound
+  holds after the jitter.
+* inside that bound, the cost model above with the lone delay cost, which adds looks only
+  where the model expects readiness: with nothing learned, one early look (about 4 s) for
+  short reports, then the bound's steady pace; for a learned kind, looks closer together
+  where its reports usually become ready.
+
+For reports whose generation time is spread evenly over 1-120 s this costs about 12 requests
+each, with a median delay of 3 s and 99 % under 6 s; no schedule does much better on both
+requests and the worst delay (see `benchmarks/bench_reports.py`).
 """
 
 from __future__ import annotations
@@ -66,7 +89,7 @@ from simwood_async.exceptions import InvalidInputError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-__all__ = ["SNAPSHOT_VERSION", "GenerationModel", "next_round"]
+__all__ = ["LATE_SHARE", "SNAPSHOT_VERSION", "GenerationModel", "latest_check", "next_round"]
 
 
 _GROWTH: Final = 1.15
@@ -81,13 +104,26 @@ def _bin_edges() -> tuple[float, ...]:
     return tuple(edges)
 
 
-#: The prior hazard never falls below this (per second): after the scale-free start, a report
-#: of unknown kind is looked for about every 6 s rather than ever more rarely.
-_FLOOR: Final = 1.0 / 18.0
+#: The prior: a report of unknown kind is short (ready in about `_SHORT_MEAN` seconds) with
+#: chance `_SHORT_SHARE`, else long (about `_LONG_MEAN` seconds), each exponential.
+_SHORT_SHARE: Final = 0.2
+_SHORT_MEAN: Final = 2.0
+_LONG_MEAN: Final = 120.0
+#: A lone report's checks may let at most this share of its readiness be seen later than
+#: `worst_delay` after it happened (see `latest_check`).
+LATE_SHARE: Final = 0.01
+
+
+def _prior_hazard(t: float) -> float:
+    """The hazard of the prior mixture at elapsed `t`: from 1/9.4 s down to 1/`_LONG_MEAN`."""
+    short = _SHORT_SHARE * math.exp(-t / _SHORT_MEAN)
+    long = (1.0 - _SHORT_SHARE) * math.exp(-t / _LONG_MEAN)
+    return (short / _SHORT_MEAN + long / _LONG_MEAN) / (short + long)
+
 
 _EDGES: Final = _bin_edges()
 _WIDTHS: Final = tuple(b - a for a, b in itertools.pairwise(_EDGES))
-_PRIOR: Final = tuple(max(1.0 / ((a + b) / 2 + 1.0), _FLOOR) for a, b in itertools.pairwise(_EDGES))
+_PRIOR: Final = tuple(_prior_hazard((a + b) / 2) for a, b in itertools.pairwise(_EDGES))
 #: Names the bins a snapshot was taken with (a snapshot of other bins is refused).
 _LAYOUT: Final = f"bins:{len(_WIDTHS)}:growth:{_GROWTH}"
 SNAPSHOT_VERSION: Final = 1
@@ -141,8 +177,8 @@ class GenerationModel:
         # Each bin's prior is its predecessor's estimate, worth `strength` events, so a bin
         # that reports have just entered (little exposure, no event yet) is not taken for
         # "never ready". Carried on after a bin rich in events, the estimate stays level; after
-        # a bin with none, the prior's own shape carries on (a backoff to a floor, when nothing
-        # has been seen yet). Exposure without events lowers its own bin only.
+        # a bin with none, the prior's own shape carries on (a backoff to a steady rate, when
+        # nothing has been seen yet). Exposure without events lowers its own bin only.
         rates: list[float] = []
         cum = [0.0]
         k = self._strength
@@ -313,3 +349,36 @@ def next_round(
                 low = mid
         found = math.exp(high)
     return last_round + found
+
+
+def latest_check(
+    model: GenerationModel, requested: float, checked: float, *, worst_delay: float, limit: float
+) -> float:
+    """The latest time for a lone report's next check that keeps its delays short.
+
+    A report seen more than `worst_delay * (1 - LATE_SHARE)` after it became ready is *late*.
+    The next check after `checked` may come no later than the time at which, by the model,
+    more than `LATE_SHARE` of the readiness expected before that check would be late: where
+    readiness is plausible at a steady rate this is a gap of `worst_delay`, and where the model
+    is sure a report is not ready yet (a learned kind early on) it may be longer. Over all
+    gaps, at most that share of reports is seen late (by the model). At most `limit`.
+    """
+    since, end = checked - requested, limit - requested
+
+    threshold = worst_delay * (1.0 - LATE_SHARE)
+
+    def late(until: float) -> bool:
+        early = model.ready_by(since, until - threshold)
+        return early > LATE_SHARE * model.ready_by(since, until)
+
+    low = since + threshold  # nothing is late yet
+    if end <= low or not late(end):
+        return limit
+    high = end
+    for _ in range(14):  # bisection: within ~1 ms for a 10 s range
+        mid = (low + high) / 2
+        if late(mid):
+            high = mid
+        else:
+            low = mid
+    return requested + low

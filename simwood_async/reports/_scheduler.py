@@ -18,7 +18,7 @@ import anyio
 from simwood_async._transport import path
 from simwood_async.exceptions import SimwoodError
 from simwood_async.reports._body import listed_files
-from simwood_async.reports._policy import GenerationModel, next_round
+from simwood_async.reports._policy import GenerationModel, latest_check, next_round
 from simwood_async.reports._stats import ReportStats, ReportTiming
 
 if TYPE_CHECKING:
@@ -222,15 +222,23 @@ class Scheduler:
 
     def _plan(self, idle: list[HashFlight]) -> float:
         o = self._o
+        lone = len(idle) == 1  # no listing to share: each look is a request of its own
         at = next_round(
             ((h.model, h.requested_at, h.checked_at) for h in idle),
             last_round=self._last_round,
-            delay_cost=o.delay_cost,
+            delay_cost=o.lone_delay_cost if lone else o.delay_cost,
             min_interval=o.min_interval,
             max_interval=o.max_interval,
             tail_delay=o.tail_delay,
         )
         interval = (at - self._last_round) * self._spread
+        if lone:  # the bound holds after the jitter: it never lengthens a gap past it
+            hf = idle[0]
+            limit = self._last_round + o.max_interval
+            bound = latest_check(
+                hf.model, hf.requested_at, hf.checked_at, worst_delay=o.worst_delay, limit=limit
+            )
+            interval = min(interval, max(bound - self._last_round, o.min_interval))
         if self._callbacks and self._trust_callbacks:
             interval = max(interval, o.safety_interval)  # callbacks do the work; poll slowly
         return max(self._clock(), self._last_round + interval)

@@ -2,41 +2,118 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
 
 from simwood_async import InvalidInputError
 from simwood_async.reports import GenerationModel, ReportOptions, ReportProfile
-from simwood_async.reports._policy import next_round
+from simwood_async.reports._policy import LATE_SHARE, latest_check, next_round
 from simwood_async.sandbox import ManualClock, Sandbox
 
 KIND = "reports/voice/cdr/latest/10"
-LONE = {"delay_cost": 1.0, "min_interval": 0.25, "max_interval": 10.0, "tail_delay": 0.5}
+DEFAULTS = ReportOptions()
+#: The longest gap the worst-delay bound allows where readiness is plausible (1 % may be late).
+LONGEST = DEFAULTS.worst_delay / (1.0 - LATE_SHARE)
 
 
-def test_a_reports_own_negative_check_does_not_silence_a_cold_model():
-    """After one check at 2.2 s found a fresh kind's report pending, the next comes within 4 s."""
-    model = GenerationModel()
-    first = next_round([(model, 0.0, 0.0)], last_round=0.0, **LONE)
-    model.record_pending(0.0, first)
-    second = next_round([(model, 0.0, first)], last_round=first, **LONE)
-    assert 1.0 < first < 3.0
-    assert second - first < 4.0  # it was 10 s: one check chained into a collapsed hazard
-
-
-def test_a_cold_model_keeps_looking_at_a_steady_pace():
-    """A lone report pending for two minutes is looked for every 6-9 s, not at the cap."""
-    model = GenerationModel()
-    checked, gaps = 0.0, []
-    while checked < 120.0:
-        at = next_round([(model, 0.0, checked)], last_round=checked, **LONE)
+def lone_checks(model: GenerationModel, until: float, options: ReportOptions = DEFAULTS) -> list:
+    """The checks a lone report gets up to elapsed `until`, planned as the scheduler plans them."""
+    checked, times = 0.0, []
+    while checked < until:
+        at = next_round(
+            [(model, 0.0, checked)],
+            last_round=checked,
+            delay_cost=options.lone_delay_cost,
+            min_interval=options.min_interval,
+            max_interval=options.max_interval,
+            tail_delay=options.tail_delay,
+        )
+        limit = checked + options.max_interval
+        at = min(
+            at, latest_check(model, 0.0, checked, worst_delay=options.worst_delay, limit=limit)
+        )
         model.record_pending(checked, at)
-        gaps.append(at - checked)
+        times.append(at)
         checked = at
-    assert gaps[:4] == sorted(gaps[:4])  # a backoff at first (about 2, 3, 5, 6 s) ...
-    assert max(gaps) < 9.0  # ... to a steady pace, never the 10 s cap (it was 10 s from 2 s on)
-    assert len(gaps) <= 20
+    return times
+
+
+def spread_kind(reports: int = 200) -> GenerationModel:
+    """A model that has seen `reports` reports ready at times spread evenly over 1-120 s."""
+    model = GenerationModel()
+    for i in range(reports):
+        ready = 1.0 + 119.0 * (i + 0.5) / reports
+        model.record_pending(0.0, ready)
+        model.record_ready(ready)
+    return model
+
+
+def test_a_cold_lone_report_looks_once_early_then_every_worst_delay():
+    """With nothing learned: one look for short reports at about 4 s, then one every 6 s."""
+    times = lone_checks(GenerationModel(), 120.0)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert 3.0 < times[0] < 4.5
+    assert max(gaps) <= LONGEST  # it was 6.5-7 s: p99 6.9 s
+    assert min(gaps) > DEFAULTS.worst_delay - 0.5  # no second early look (it was 2, 5, 10, 15 s)
+    assert len(times) <= 21
+
+
+def test_a_learned_kind_never_waits_longer_than_the_worst_delay():
+    """A kind learned to take 1-120 s is looked for at least every 6 s (it was every 10 s)."""
+    times = lone_checks(spread_kind(), 120.0)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert times[0] <= LONGEST + 1.0  # none ready before 1 s
+    assert max(gaps) <= LONGEST
+    assert min(gaps[-5:]) < 4.0  # closer together where its reports are most likely ready
+
+
+def test_a_learned_kind_spends_no_more_looks_than_a_cold_one_and_waits_less():
+    """Over reports of 1-120 s, the learned schedule costs no more and waits less than cold."""
+
+    def expected(times: list) -> tuple[float, float, float]:
+        """Mean looks, mean delay and p99 delay over ready times spread evenly over 1-120 s."""
+        looks, delays = 0.0, []
+        for i in range(1000):
+            ready = 1.0 + 119.0 * (i + 0.5) / 1000
+            seen = next(k for k, t in enumerate(times) if t >= ready)
+            looks += seen + 1
+            delays.append(times[seen] - ready)
+        return looks / 1000, sum(delays) / 1000, sorted(delays)[990]
+
+    cold_looks, cold_delay, cold_p99 = expected(lone_checks(GenerationModel(), 121.0))
+    warm_looks, warm_delay, warm_p99 = expected(lone_checks(spread_kind(), 121.0))
+    assert cold_looks < 11.0  # 12 requests a report with the POST
+    assert cold_p99 < DEFAULTS.worst_delay
+    assert warm_looks <= cold_looks
+    assert warm_delay < cold_delay
+    assert warm_p99 <= cold_p99
+
+
+def test_a_kind_learned_to_be_slow_is_not_looked_for_while_it_cannot_be_ready():
+    """The worst-delay bound holds only where readiness is plausible: not from 12 s to 29 s."""
+    model = GenerationModel()
+    for _ in range(200):
+        model.record_pending(0.0, 30.0)
+        model.record_ready(30.0)
+    times = lone_checks(model, 31.0, ReportOptions(max_interval=60.0))
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert max(gaps) > 2 * DEFAULTS.worst_delay
+    assert 29.0 < times[-2] <= 30.0 < times[-1] < 30.0 + DEFAULTS.worst_delay
+
+
+@pytest.mark.parametrize("worst_delay", [6.0, 3.0], ids=["6s", "3s"])
+async def test_the_worst_delay_holds_through_the_engine_and_its_jitter(worst_delay):
+    """A lone report on a fresh client is downloaded within `worst_delay`, jitter at its widest."""
+    for ready_after in (7.5, 20.0, 44.4, 61.3, 97.0):
+        sandbox = Sandbox(seed=3, clock=ManualClock(), report_delay=ready_after)
+        options = ReportOptions(random=lambda: 0.999, worst_delay=worst_delay)
+        async with sandbox.client(reports=options) as client:
+            started = sandbox.now()
+            await client.reports.voice_cdr_latest(10)
+            took = (sandbox.now() - started).total_seconds()
+        assert ready_after <= took <= ready_after + worst_delay + 1e-3, ready_after
 
 
 def test_a_snapshot_restores_the_same_model():
@@ -100,9 +177,8 @@ async def test_a_new_client_starts_from_the_saved_profile(tmp_path):
     sandbox.stats.reset()
     (cold,) = await run_reports(sandbox, None, 1)
     cold_requests = sandbox.stats.total
-    assert warm_requests < cold_requests  # it no longer checks at 1.4, 3.6, 6.6 and 10 s
-    assert 12.0 <= warm < 14.0
-    assert cold >= 12.0
+    assert warm_requests <= cold_requests
+    assert 12.0 <= warm < 13.0 < cold  # cold looks at about 3.4, 9.4 and 15.4 s
     assert json.loads(path.read_bytes())["kinds"][KIND]["observations"] == 31
 
 
