@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from simwood_async.sandbox._core import SandboxCore
 
-__all__ = ["ROUTES", "callback_payload"]
+__all__ = ["ROUTES", "callback_payload", "start_report"]
 
 _QUANTITIES: Final = ("10", "100", "1000", "10000")
 _LATEST_LOOKBACK_DAYS: Final = 400
@@ -78,16 +78,19 @@ def _callback(ctx: Ctx) -> str | None:
     return url
 
 
-def _start(
+def start_report(
     core: SandboxCore,
     ctx: Ctx,
     *,
     kind: str,
-    envelope: dict[str, Any],
     params: dict[str, str],
     body: Callable[[Report], bytes],
-) -> Response:
-    """Request a report: de-duplicate by hash, schedule readiness and the callback."""
+) -> str:
+    """Request a report: de-duplicate by hash, schedule readiness and the callback.
+
+    Every report route (the `reports/...` family and the number reports) starts its report
+    here, so report and callback faults apply to all of them alike. Returns the hash.
+    """
     callback = _callback(ctx)
     hash_ = report_hash(core.account, kind, params, core.today().isoformat())
     path = ctx.request.url.path
@@ -113,6 +116,20 @@ def _start(
     )
     if new and callback is not None:
         _schedule_callback(core, report, callback, path)
+    return hash_
+
+
+def _start(
+    core: SandboxCore,
+    ctx: Ctx,
+    *,
+    kind: str,
+    envelope: dict[str, Any],
+    params: dict[str, str],
+    body: Callable[[Report], bytes],
+) -> Response:
+    """Request a report and answer with its documented envelope."""
+    hash_ = start_report(core, ctx, kind=kind, params=params, body=body)
     return reply(ctx, _wire.envelope(account=core.account, hash_=hash_, **envelope))
 
 
