@@ -22,11 +22,13 @@ from simwood_async.reports._store import Claim, InMemoryReportStore, ReportStore
 
 if TYPE_CHECKING:
     from simwood_async.reports._redis import RedisReportStore
+    from simwood_async.reports._redis_limit import FleetLimiter
 
 __all__ = [
     "LATEST_SIZES",
     "CallbackReceiver",
     "Claim",
+    "FleetLimiter",
     "GenerationModel",
     "InMemoryReportStore",
     "PrepaySummaryRow",
@@ -48,13 +50,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """`RedisReportStore` is imported on first use: only it needs the `[redis]` extra."""
-    if name == "RedisReportStore":
+    """`RedisReportStore` and `FleetLimiter` are imported on first use: they need `[redis]`."""
+    if name in ("FleetLimiter", "RedisReportStore"):
         try:
-            from simwood_async.reports._redis import RedisReportStore  # noqa: PLC0415
+            from simwood_async.reports import _redis, _redis_limit  # noqa: PLC0415
         except ImportError as err:
             raise ImportError(
-                "RedisReportStore needs the [redis] extra: pip install 'simwood-async[redis]'"
+                f"{name} needs the [redis] extra: pip install 'simwood-async[redis]'"
             ) from err
-        return RedisReportStore
+        if name == "FleetLimiter":
+            return _redis_limit.FleetLimiter
+        return _redis.RedisReportStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
