@@ -20,6 +20,7 @@ from simwood_async.sandbox import _numbers_settings as s
 from simwood_async.sandbox._http import Ctx, error, json_bytes, reply
 from simwood_async.sandbox._numbers_settings import allocated_or_404, ok
 from simwood_async.sandbox._reports import BadInputError, start_report
+from simwood_async.sandbox._wire_reports import report_ref
 
 if TYPE_CHECKING:
     from simwood_async.sandbox._core import SandboxCore
@@ -113,10 +114,7 @@ def _start_report(  # noqa: PLR0917 - private, called three times
         return json_bytes(rows())
 
     hash_ = start_report(core, ctx, kind=kind, params=params, body=body)
-    link = f"/v3/files/{core.account}/{hash_}"
-    return reply(
-        ctx, {**envelope, "account": core.account, "format": "json", "hash": hash_, "link": link}
-    )
+    return reply(ctx, {**envelope, **report_ref(core.account, hash_)})
 
 
 async def consecutive(core: SandboxCore, ctx: Ctx) -> Response:
