@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["NumbersApi"]
 
 T = TypeVar("T")
+#: Which available numbers to search: gold, standard, or both.
 Tier = Literal["all", "gold", "standard"]
 _N = NUMBERS_PATH
 _ONE = ONE_NUMBER_PATH

@@ -16,7 +16,13 @@ from simwood_async.reports._models import (
 from simwood_async.reports._options import ReportOptions
 from simwood_async.reports._policy import GenerationModel
 from simwood_async.reports._profile import ReportProfile
-from simwood_async.reports._request import LATEST_SIZES, ReportRequest, ReportTicket
+from simwood_async.reports._request import (
+    LATEST_SIZES,
+    Direction,
+    LatestSize,
+    ReportRequest,
+    ReportTicket,
+)
 from simwood_async.reports._stats import ReportStats, ReportTiming
 from simwood_async.reports._store import Claim, InMemoryReportStore, ReportStore, StoredOutcome
 
@@ -28,9 +34,11 @@ __all__ = [
     "LATEST_SIZES",
     "CallbackReceiver",
     "Claim",
+    "Direction",
     "FleetLimiter",
     "GenerationModel",
     "InMemoryReportStore",
+    "LatestSize",
     "PrepaySummaryRow",
     "RedisReportStore",
     "ReportEngine",

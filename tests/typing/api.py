@@ -207,3 +207,22 @@ async def shared_caps(redis_url: str) -> int:
             return 0
         async with SimwoodClient("930000", request_limiter=fleet):
             return fleet.limit - fleet.taken
+
+
+def argument_types() -> tuple[object, ...]:
+    """The types of the API's enumerated and union arguments are importable and check values."""
+    from simwood_async.accounts import InvoiceStatus  # noqa: PLC0415
+    from simwood_async.numbers import Leg, Number, Tier, pstn  # noqa: PLC0415
+    from simwood_async.porting import NumberAction, NumberType, PortType  # noqa: PLC0415
+    from simwood_async.reports import Direction, LatestSize  # noqa: PLC0415
+    from simwood_async.voice import ChannelInterval  # noqa: PLC0415
+
+    status: InvoiceStatus = "unpaid"
+    number: Number = "447700900123"
+    tier: Tier = "gold"
+    leg: Leg = pstn("447700900123")
+    port: tuple[PortType, NumberType, NumberAction] = ("single", "mbn", "port")
+    direction: Direction = "out"
+    size: LatestSize = 1000
+    interval: ChannelInterval = "5m"
+    return status, number, tier, leg, port, direction, size, interval
