@@ -24,17 +24,9 @@ REPORTS = "/v3/accounts/*/reports/*"
 
 
 @pytest.fixture
-def env(tmp_path):
-    """An environment with no credentials and no config file."""
-    return {
-        "SIMWOOD_API_USER": "",
-        "SIMWOOD_API_PASSWORD": "",
-        "SIMWOOD_ACCOUNT": "",
-        "SIMWOOD_BASE_URL": "",
-        "SIMWOOD_CONFIG": "",
-        "XDG_CONFIG_HOME": str(tmp_path / "no-config"),
-        "COLUMNS": "120",
-    }
+def env(env):
+    """The shared clean environment (tests/cli/conftest.py), 120 columns wide."""
+    return {**env, "COLUMNS": "120"}
 
 
 def invoke(args, env, state=None):
