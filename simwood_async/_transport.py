@@ -3,7 +3,8 @@
 This is where the core talks to httpx (with `_fast.py`, the optional aiohttp path). API areas
 call `Transport.request` (or `Transport.stream`) with a path built by `path()`, and get back an
 `ApiResponse` whose body has been read, or one of the errors in `simwood_async.exceptions`.
-Encoding and response interpretation, which need no I/O, live in `_http.py`.
+Encoding and response interpretation, which need no I/O, live in `_http.py`; requests are built
+in `_build.py`, and each is sent holding a slot of the caps in `_limits.py`.
 """
 
 from __future__ import annotations
