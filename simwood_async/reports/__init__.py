@@ -61,12 +61,11 @@ def __getattr__(name: str) -> Any:
     """`RedisReportStore` and `FleetLimiter` are imported on first use: they need `[redis]`."""
     if name in ("FleetLimiter", "RedisReportStore"):
         try:
-            from simwood_async.reports import _redis, _redis_limit  # noqa: PLC0415
+            from simwood_async.reports._redis import RedisReportStore  # noqa: PLC0415
+            from simwood_async.reports._redis_limit import FleetLimiter  # noqa: PLC0415
         except ImportError as err:
             raise ImportError(
                 f"{name} needs the [redis] extra: pip install 'simwood-async[redis]'"
             ) from err
-        if name == "FleetLimiter":
-            return _redis_limit.FleetLimiter
-        return _redis.RedisReportStore
+        return FleetLimiter if name == "FleetLimiter" else RedisReportStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
