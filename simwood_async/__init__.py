@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from simwood_async._client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, NOT_GIVEN, SimwoodClient
 from simwood_async._config import DEFAULT_BASE_URL
 from simwood_async._http import Credentials
+from simwood_async._limits import RequestLimiter
 from simwood_async._retry import RetryPolicy, set_testing
 from simwood_async._types import GMT, UK, UkDateTime, UtcDateTime
 from simwood_async.exceptions import (
@@ -75,6 +76,7 @@ __all__ = [
     "ReportExpiredError",
     "ReportTimeoutError",
     "RequestInfo",
+    "RequestLimiter",
     "RequestTimeoutError",
     "ResponseError",
     "RetryPolicy",

@@ -17,15 +17,12 @@ say so on stderr.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import re
 import sys
-import tempfile
-import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NoReturn
@@ -41,11 +38,7 @@ from simwood_async.exceptions import InvalidInputError, SimwoodError
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
-    from typing_extensions import Self
-
     from simwood_async._client import SimwoodClient
-    from simwood_async.cdrs import PullProgress
-    from simwood_async.cdrs._writers import FileFormat
 
 __all__ = ["cli", "main"]
 
@@ -243,249 +236,6 @@ def cli() -> None:
     """Simwood API from the shell: bulk CDR pulls, reports, balances, and a sandbox."""
 
 
-# -- cdrs --------------------------------------------------------------------------------------
-
-
-@cli.group()
-def cdrs() -> None:
-    """Voice call records."""
-
-
-def _parse_when(text: str, *, name: str) -> dt.datetime | dt.date:
-    """A date (`2026-11-01`) or a GMT time (`2026-11-01T10:00`, `2026-11-01 10:00:00`)."""
-    text = text.strip()
-    try:
-        if len(text) == 10:  # noqa: PLR2004 - YYYY-MM-DD
-            return dt.date.fromisoformat(text)
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as err:
-        raise click.BadParameter(
-            f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss] (GMT)", param_hint=name
-        ) from err
-    # The command line works in GMT, like the API: a time without a zone is GMT.
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=GMT)
-
-
-class _Progress:
-    """Renders `PullProgress` with a rich bar on stderr (or not at all)."""
-
-    def __init__(self, *, enabled: bool) -> None:
-        self._bar: Any = None
-        self._task: Any = None
-        if enabled:
-            from rich.console import Console  # noqa: PLC0415 - only when drawing
-            from rich.progress import (  # noqa: PLC0415
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            self._bar = Progress(
-                TextColumn("[bold]CDRs[/bold]"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("days"),
-                TextColumn("{task.fields[rows]:>12,} rows"),
-                TextColumn("{task.fields[rate]:>9,.0f} rows/s"),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=False,
-            )
-
-    def __enter__(self) -> Self:
-        if self._bar is not None:
-            self._bar.start()
-            self._task = self._bar.add_task("pull", total=None, rows=0, rate=0.0)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-    def __call__(self, progress: PullProgress) -> None:
-        if self._bar is not None:
-            self._bar.update(
-                self._task,
-                total=progress.windows_total,
-                completed=progress.windows_done,
-                rows=progress.rows,
-                rate=progress.rows_per_second,
-            )
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
-def _recorded_days(output: Path, days: int) -> tuple[dt.date, dt.date] | None:
-    """The range of an unfinished `--days N` pull to `output`, if its checkpoint has one."""
-    from simwood_async.cdrs._checkpoint import load_checkpoint, partial_path  # noqa: PLC0415
-
-    saved = load_checkpoint(output)
-    if saved is None or not partial_path(output).exists():
-        return None
-    start, end = saved.identity.get("start"), saved.identity.get("end")
-    try:
-        first = dt.datetime.fromisoformat(start or "")
-        last = dt.date.fromisoformat(end or "")
-    except ValueError:
-        return None
-    if first.time() != dt.time(0) or (last - first.date()).days + 1 != days:
-        return None
-    return first.date(), last
-
-
-@cdrs.command("pull")
-@click.option("--from", "start", help="First day or GMT time (YYYY-MM-DD[Thh:mm[:ss]]).")
-@click.option("--to", "end", help="Last day (included) or GMT end time (excluded); default now.")
-@click.option(
-    "--days",
-    type=click.IntRange(1, 90),
-    help="Instead of --from/--to: the N whole days before today (GMT).",
-)
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
-    help="Output file, replaced when the pull completes (`-`: stdout).",
-)
-@click.option(
-    "--format",
-    "file_format",
-    type=click.Choice(["jsonl", "csv"]),
-    default=None,
-    help="File format (default: from the file's extension, else jsonl).",
-)
-@click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True)
-@click.option("--page-size", type=click.IntRange(1, 5000), default=500, show_default=True)
-@click.option(
-    "--restart",
-    "--no-resume",
-    "restart",
-    is_flag=True,
-    help="Drop an unfinished pull's checkpoint and partial file, and start afresh.",
-)
-@click.option(
-    "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
-)
-@click.option(
-    "--cdr-rows-per-day",
-    "--sandbox-rows-per-day",
-    "sandbox_rows_per_day",
-    type=click.IntRange(0, 10**6),
-    default=SANDBOX_ROWS_PER_DAY,
-    show_default=True,
-    help="Voice CDRs a day of the embedded sandbox (as `simwood sandbox serve`).",
-)
-@_connection
-@click.pass_context
-def cdrs_pull(ctx: click.Context, /, **options: Any) -> None:
-    """Pull every voice CDR of a period to a JSON Lines or CSV file, with a progress bar.
-
-    Times are GMT. The API serves the last 90 days. Rows go to FILE.partial, which replaces
-    FILE when the pull completes; an interrupted pull resumes when the same command runs
-    again (`--days N` resumes the range it recorded, even after midnight). Example:
-
-        simwood cdrs pull --from 2026-11-01 --to 2026-11-07 -o cdrs.jsonl
-    """
-    state = ctx.ensure_object(State)
-    start: dt.datetime | dt.date
-    end: dt.datetime | dt.date | None
-    output: Path = options["output"]
-    to_stdout = str(output) == "-"
-    if options["days"] is not None:
-        if options["start"] or options["end"]:
-            raise click.UsageError("use either --days or --from/--to")
-        today = state.now().astimezone(GMT).date()
-        start, end = today - dt.timedelta(days=options["days"]), today - dt.timedelta(days=1)
-        recorded = (
-            None if options["restart"] or to_stdout else _recorded_days(output, options["days"])
-        )
-        if recorded is not None and recorded != (start, end):
-            start, end = recorded
-            click.echo(
-                f"resuming the unfinished pull of {start} to {end} recorded for {output} "
-                "(--restart to pull the last days instead)",
-                err=True,
-            )
-    elif options["start"]:
-        start = _parse_when(options["start"], name="--from")
-        end = _parse_when(options["end"], name="--to") if options["end"] else None
-    else:
-        raise click.UsageError("give --from (and optionally --to), or --days")
-    file_format: FileFormat = options["file_format"] or (
-        "csv" if output.suffix.lower() == ".csv" else "jsonl"
-    )
-    json_output = options["json_output"]
-    show = options["progress"]
-    if show is None:
-        show = not json_output and sys.stderr.isatty()
-
-    async def job(client: SimwoodClient) -> Any:
-        started = time.monotonic()
-        with contextlib.ExitStack() as stack:
-            target = output
-            if to_stdout:
-                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="simwood-"))
-                target = Path(folder) / f"cdrs.{file_format}"
-            with _Progress(enabled=show) as bar:
-                result = await client.cdrs.pull_to_file(
-                    target,
-                    start,
-                    end,
-                    format=file_format,
-                    concurrency=options["concurrency"],
-                    page_size=options["page_size"],
-                    resume=not options["restart"],
-                    on_progress=bar,
-                    now=state.now,
-                )
-            if to_stdout:
-                stream = sys.stdout.buffer
-                with target.open("rb") as source:
-                    while chunk := source.read(1 << 20):
-                        stream.write(chunk)
-        return result, time.monotonic() - started
-
-    interrupted = (
-        "interrupted (run the same `cdrs pull` again to resume it)"
-        if not to_stdout
-        else "interrupted"
-    )
-    result, seconds = _run(
-        ctx, job, sandbox_rows_per_day=options["sandbox_rows_per_day"], interrupted=interrupted
-    )
-    summary = _with_sandbox(
-        ctx,
-        {
-            "path": "-" if to_stdout else str(result.path),
-            "format": result.format,
-            "rows": result.rows,
-            "pages": result.pages,
-            "days": result.windows,
-            "days_resumed": result.windows_resumed,
-            "bytes": result.size,
-            "start": result.start.isoformat(),
-            "until": result.until.isoformat(),
-            "seconds": round(seconds, 3),
-            "rows_per_s": round(result.rows / seconds) if seconds > 0 else None,
-        },
-    )
-    if json_output:
-        click.echo(json.dumps(summary), err=to_stdout)
-    else:
-        resumed = f" ({result.windows_resumed:,} resumed)" if result.windows_resumed else ""
-        where = "stdout" if to_stdout else str(result.path)
-        click.echo(
-            f"{_plural(result.rows, 'row')} from {_plural(result.windows, 'day')}{resumed} "
-            f"written to {where} ({_plural(result.size, 'byte')}, {seconds:.1f} s)",
-            err=to_stdout,
-        )
-
-
 # -- balance -----------------------------------------------------------------------------------
 
 
@@ -575,11 +325,8 @@ def sandbox_serve(**options: Any) -> None:
     sys.exit(serve(args))
 
 
-# The reports commands live in their own module; importing it registers them on `cli`.
-from simwood_async import _cli_reports  # noqa: E402, F401 - registration by import
-from simwood_async._cli_accounts import pull_accounts_command  # noqa: E402
-
-cdrs.add_command(pull_accounts_command)
+# The cdrs and reports commands live in their own modules; importing them registers them.
+from simwood_async import _cli_cdrs, _cli_reports  # noqa: E402, F401 - registration by import
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,7 +18,7 @@ from simwood_async._converter import make_converter
 from simwood_async._fast import fast_requested, open_http_client
 from simwood_async._http import validate_base_url
 from simwood_async._retry import RetryPolicy
-from simwood_async._transport import RequestLimiter, Transport
+from simwood_async._transport import Transport
 from simwood_async.accounts import AccountsApi
 from simwood_async.cdrs import CdrsApi
 from simwood_async.numbers import NumbersApi
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
     from cattrs import Converter
     from typing_extensions import Self
+
+    from simwood_async._limits import RequestLimiter
 
 __all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "SimwoodClient"]
 

@@ -10,7 +10,16 @@ from email.utils import parsedate_to_datetime
 import anyio
 import attrs
 
-__all__ = ["RetryPolicy", "parse_retry_after", "set_testing"]
+from simwood_async.exceptions import (
+    ConnectError,
+    DeadlineExceededError,
+    IncompleteBodyError,
+    RequestTimeoutError,
+    SimwoodError,
+    StatusError,
+)
+
+__all__ = ["RetryPolicy", "parse_retry_after", "retryable", "set_testing"]
 
 _testing = False
 
@@ -111,3 +120,12 @@ def parse_retry_after(
         when = when.replace(tzinfo=dt.timezone.utc)
     current = now() if now is not None else dt.datetime.now(tz=dt.timezone.utc)
     return max(0.0, (when - current).total_seconds())
+
+
+def retryable(err: SimwoodError, policy: RetryPolicy) -> bool:
+    """Whether `policy` retries a call that failed with `err` (when the call may be repeated)."""
+    if isinstance(err, DeadlineExceededError):
+        return False  # the call's time is up: another attempt cannot finish in time
+    if isinstance(err, StatusError):
+        return err.status_code in policy.retry_statuses
+    return isinstance(err, (ConnectError, RequestTimeoutError, IncompleteBodyError))

@@ -3,7 +3,8 @@
 This is where the core talks to httpx (with `_fast.py`, the optional aiohttp path). API areas
 call `Transport.request` (or `Transport.stream`) with a path built by `path()`, and get back an
 `ApiResponse` whose body has been read, or one of the errors in `simwood_async.exceptions`.
-Encoding and response interpretation, which need no I/O, live in `_http.py`.
+Encoding and response interpretation, which need no I/O, live in `_http.py`; requests are built
+in `_build.py`, and each is sent holding a slot of the caps in `_limits.py`.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Final, Protocol, cast
-from urllib.parse import urlencode, urlsplit
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 import anyio
 import attrs
 import httpx
 
-from simwood_async import _json
+from simwood_async._build import UrlCache, build_request, default_headers
 from simwood_async._failures import library_error, translate
 from simwood_async._http import (
     ApiResponse,
@@ -28,25 +29,21 @@ from simwood_async._http import (
     path,
     validate_base_url,
 )
+from simwood_async._limits import RequestLimiter, SharedSlot, Slot, slot
+from simwood_async._retry import retryable
 from simwood_async._stream import ByteStream, deadline_bound, read_body
 from simwood_async.exceptions import (
     ConfigurationError,
-    ConnectError,
     DeadlineExceededError,
-    IncompleteBodyError,
     RateLimitedError,
     RequestInfo,
-    RequestTimeoutError,
     ServerError,
     SimwoodError,
-    StatusError,
     TransportError,
 )
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
-    from contextlib import AbstractAsyncContextManager
-    from types import TracebackType
 
     # attrs never resolves `_Shared`'s annotations, so this import stays type-only.
     from simwood_async._fast import DirectRequest, DirectSender  # noqa: TC004
@@ -58,7 +55,6 @@ __all__ = [
     "ApiResponse",
     "ByteStream",
     "Credentials",
-    "RequestLimiter",
     "Transport",
     "encode_params",
     "path",
@@ -66,91 +62,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("simwood_async")
-
-_MAX_CACHED_URLS: Final = 1024
-
-
-def _default_headers(http: httpx.AsyncClient) -> dict[str, str]:
-    headers = dict(http.headers.items())
-    agent = headers.get("user-agent", "")
-    if not agent or agent.startswith("python-httpx/"):
-        headers["user-agent"] = f"simwood-async/{_version()} {agent}".strip()
-    return headers
-
-
-def _version() -> str:
-    from simwood_async import __version__  # noqa: PLC0415 - the package imports this module
-
-    return __version__
-
-
-def _retryable(err: SimwoodError, policy: RetryPolicy) -> bool:
-    if isinstance(err, DeadlineExceededError):
-        return False  # the call's time is up: another attempt cannot finish in time
-    if isinstance(err, StatusError):
-        return err.status_code in policy.retry_statuses
-    return isinstance(err, (ConnectError, RequestTimeoutError, IncompleteBodyError))
-
-
-class _Slot:
-    """`async with` a slot of the SDK's limiter, without yielding when one is free.
-
-    `async with capacity_limiter` always yields to the event loop once, even uncontended.
-    That extra scheduling round per request lets httpcore's pool hand one idle connection
-    to two requests more often (the loser loops with `ConnectionNotAvailable` and rescans
-    the pool): measured at concurrency 10, it cost more CPU than all of the SDK's own work.
-    """
-
-    __slots__ = ("_limiter",)
-
-    def __init__(self, limiter: anyio.CapacityLimiter) -> None:
-        self._limiter = limiter
-
-    async def __aenter__(self) -> None:
-        try:
-            self._limiter.acquire_nowait()
-        except anyio.WouldBlock:
-            await self._limiter.acquire()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._limiter.release()
-
-
-class RequestLimiter(Protocol):
-    """A cap on requests in flight shared beyond one client (`RedisReportStore.limiter`)."""
-
-    def slot(self) -> AbstractAsyncContextManager[object]:
-        """Hold one slot for the block (after the client's own limiter)."""
-        ...
-
-
-class _SharedSlot:
-    """The client's own slot (`_Slot`), then one of a `RequestLimiter` shared beyond it."""
-
-    __slots__ = ("_local", "_shared")
-
-    def __init__(self, limiter: anyio.CapacityLimiter, shared: RequestLimiter) -> None:
-        self._local = _Slot(limiter)
-        self._shared = shared.slot()
-
-    async def __aenter__(self) -> None:
-        await self._local.__aenter__()
-        try:
-            await self._shared.__aenter__()
-        except BaseException:
-            await self._local.__aexit__()
-            raise
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            await self._shared.__aexit__(exc_type, exc, tb)
-        finally:
-            await self._local.__aexit__()
 
 
 @attrs.define
@@ -161,26 +72,14 @@ class _Shared:
     owns_http: bool
     max_concurrency: int
     limiter: anyio.CapacityLimiter | None = None
-    urls: dict[str, httpx.URL] = attrs.field(factory=dict)
+    url: UrlCache = attrs.field(factory=UrlCache)
     # The fast transport's direct path to aiohttp (`_fast.py`), for a client we own.
     direct: DirectSender | None = None
     shared_limiter: RequestLimiter | None = None  # e.g. a fleet's cap, in Redis
 
-    def url(self, text: str) -> httpx.URL:
-        # Parsing a URL is about half the cost of building a request, and calls repeat
-        # the same few paths (URLs are immutable, so sharing them is safe).
-        url = self.urls.get(text)
-        if url is None:
-            if len(self.urls) >= _MAX_CACHED_URLS:
-                self.urls.clear()
-            url = self.urls[text] = httpx.URL(text)
-        return url
-
-    def slot(self) -> _Slot | _SharedSlot:
-        """One request's slot of the limiter (see `_Slot`), and of the shared one if any."""
-        if self.shared_limiter is not None:
-            return _SharedSlot(self.get_limiter(), self.shared_limiter)
-        return _Slot(self.get_limiter())
+    def slot(self) -> Slot | SharedSlot:
+        """One request's slot of the limiter, and of the shared one if any."""
+        return slot(self.get_limiter(), self.shared_limiter)
 
     def get_limiter(self) -> anyio.CapacityLimiter:
         # Created lazily: a CapacityLimiter needs a running event loop.
@@ -221,7 +120,7 @@ class Transport:
         # Requests are built here, not by `AsyncClient.build_request`, so the client's own
         # headers (User-Agent, Accept-Encoding, anything set on an injected client) are
         # copied once instead of merged on every request.
-        self._headers = _default_headers(http)
+        self._headers = default_headers(http)
         self._account = account
         self.retry = retry
         self.deadline = deadline
@@ -287,48 +186,18 @@ class Transport:
                     "or set SIMWOOD_API_USER and SIMWOOD_API_PASSWORD"
                 )
             headers["authorization"] = self._auth_header
-        content: bytes | None = None
-        form: dict[str, list[str]] | None = None
-        fields = encode_params(data) if data else []
-        if payload is not None:
-            # The API's fallback for JSON where a JSON body is impossible: a form variable.
-            fields.append(("payload", _json.dumps(payload).decode()))
-        if json is not None:
-            if fields or files:
-                raise TypeError("a request has either a JSON body or form fields, not both")
-            content = _json.dumps(json)
-            headers["content-type"] = "application/json"
-        elif files:
-            form = {}
-            for key, value in fields:
-                form.setdefault(key, []).append(value)
-        elif fields:
-            content = urlencode(fields).encode("ascii")
-            headers["content-type"] = "application/x-www-form-urlencoded"
-        sender = self._shared.direct
-        if direct and sender is not None and form is None:
-            # The fast transport's lean path: no httpx.Request at all (see `_fast.py`).
-            query = encode_params(params) if params else None
-            prepared = sender.prepare(
-                method,
-                self.base_url + url_path,
-                query=query,
-                headers=headers,
-                content=content,
-                timeout=self.timeout,
-            )
-            if prepared is not None:
-                return prepared
-        extensions = {"timeout": self.timeout.as_dict()} if self.timeout is not None else None
-        return httpx.Request(
+        return build_request(
             method,
-            self._shared.url(self.base_url + url_path),
-            params=encode_params(params) if params else None,  # type: ignore[arg-type]
-            data=form,
-            content=content,
-            files=files,
+            self.base_url + url_path,
             headers=headers,
-            extensions=extensions,
+            params=params,
+            data=data,
+            json=json,
+            payload=payload,
+            files=files,
+            timeout=self.timeout,
+            direct=self._shared.direct if direct else None,
+            url_of=self._shared.url,
         )
 
     async def request(
@@ -399,7 +268,7 @@ class Transport:
                 raise error
             except SimwoodError as err:
                 attempt += 1
-                if not retry or attempt >= attempts or not _retryable(err, policy):
+                if not retry or attempt >= attempts or not retryable(err, policy):
                     raise
                 retry_after = (
                     err.retry_after if isinstance(err, (RateLimitedError, ServerError)) else None

@@ -27,6 +27,8 @@ from typing import Any
 import anyio
 import pytest
 
+from tests.served import served_sandbox
+
 ROOT = Path(__file__).parents[1]
 README = ROOT / "README.md"
 FENCE = re.compile(r"^( *)```(\w+)\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
@@ -74,20 +76,12 @@ def clean_env(**extra: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def served():
     """A sandbox served on loopback by `python -m simwood_async.sandbox` (fast reports)."""
-    process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-m", "simwood_async.sandbox", "--port", "0", "--json",
-         "--password", SANDBOX_PASSWORD, "--report-delay", "0.05,0.3",
-         "--cdr-rows-per-day", "100"],
-        stdout=subprocess.PIPE, text=True, env=clean_env(),
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        yield json.loads(process.stdout.readline())
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stdout is not None:
-            process.stdout.close()
+    with served_sandbox(
+        *("--password", SANDBOX_PASSWORD, "--report-delay", "0.05,0.3"),
+        *("--cdr-rows-per-day", "100"),
+        env=clean_env(),
+    ) as coordinates:
+        yield coordinates
 
 
 @pytest.fixture(scope="module")

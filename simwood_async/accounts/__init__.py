@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simwood_async.accounts._api import AccountsApi
+from simwood_async.accounts._api import AccountsApi, InvoiceStatus
 from simwood_async.accounts._models import (
     AccountType,
     Balance,
@@ -19,5 +19,6 @@ __all__ = [
     "BalanceAlert",
     "Invoice",
     "InvoiceList",
+    "InvoiceStatus",
     "LockedBalance",
 ]

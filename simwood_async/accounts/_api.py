@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AccountsApi"]
 
+#: Which invoices `AccountsApi.invoices` lists.
 InvoiceStatus = Literal["all", "paid", "unpaid"]
 _LATEST = (1, 10)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from simwood_async.numbers._api import NumbersApi
+from simwood_async.numbers._api import NumbersApi, Tier
 from simwood_async.numbers._config import (
     LEG_TYPES,
     BusyLeg,
     ConfigOptions,
     FaxLeg,
+    Leg,
     OtherLeg,
     Plan,
     PstnLeg,
@@ -40,6 +41,7 @@ from simwood_async.numbers._models import (
     SmsConfig,
 )
 from simwood_async.numbers._provision import Provisioned, ProvisioningError, ProvisionStep
+from simwood_async.numbers._services import Number
 
 __all__ = [
     "LEG_TYPES",
@@ -52,6 +54,8 @@ __all__ = [
     "FaxLeg",
     "FormattedNumber",
     "LastCall",
+    "Leg",
+    "Number",
     "NumberBasic",
     "NumberLookup",
     "NumberRange",
@@ -72,6 +76,7 @@ __all__ = [
     "SipLeg",
     "SmsConfig",
     "TeamsLeg",
+    "Tier",
     "busy",
     "fax",
     "pstn",

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from simwood_async._area import Area, single, unwrap
-from simwood_async._http import path
+from simwood_async._area import unwrap
 from simwood_async._operation import operation
-from simwood_async._validate import one_of, plain_id
+from simwood_async._validate import one_of
 from simwood_async.exceptions import InvalidInputError
-from simwood_async.numbers._checks import emergency_fields, number_of, search_pattern, sms_settings
+from simwood_async.numbers._checks import number_of, search_pattern
 from simwood_async.numbers._config import Plan, Ring, RoutingConfig
 from simwood_async.numbers._models import (
     AllocatedNumber,
@@ -20,9 +19,15 @@ from simwood_async.numbers._models import (
     NumberLookup,
     NumberRange,
     NumberValidation,
-    SmsConfig,
 )
 from simwood_async.numbers._provision import Provisioned, provision
+from simwood_async.numbers._services import (
+    NUMBERS_PATH,
+    ONE_NUMBER_PATH,
+    Number,
+    NumberServices,
+    nothing_configured,
+)
 from simwood_async.reports._request import ReportRequest
 
 if TYPE_CHECKING:
@@ -30,25 +35,20 @@ if TYPE_CHECKING:
 
     from cattrs import Converter
 
-    from simwood_async._transport import ApiResponse, Transport
+    from simwood_async._transport import Transport
     from simwood_async.numbers._config import Leg
     from simwood_async.reports._engine import ReportEngine
 
 __all__ = ["NumbersApi"]
 
 T = TypeVar("T")
-Number = str | int | AvailableNumber | AllocatedNumberRow
+#: Which available numbers to search: gold, standard, or both.
 Tier = Literal["all", "gold", "standard"]
-_N = "/v3/numbers/{ACCOUNT}"
-_ONE = f"{_N}/allocated/{{NUMBER}}"
+_N = NUMBERS_PATH
+_ONE = ONE_NUMBER_PATH
 
 
-def _empty(data: Any) -> bool:
-    # PHP answers "nothing configured" as `[]`, `{}` or null.
-    return data in (None, [], {}, "")
-
-
-class NumbersApi(Area):
+class NumbersApi(NumberServices):
     """`client.numbers`: find, allocate, configure and release numbers.
 
     Allocating a gold number charges its activation fee, releasing a number is irrevocable and
@@ -62,12 +62,6 @@ class NumbersApi(Area):
     def __init__(self, transport: Transport, converter: Converter, engine: ReportEngine) -> None:
         super().__init__(transport, converter)
         self._engine = engine
-
-    def _path(self, *segments: str | int) -> str:
-        return path("numbers", self._t.account, *segments)
-
-    async def _get(self, *segments: str | int) -> ApiResponse:
-        return await self._t.request("GET", self._path(*segments), retry=True)
 
     @property
     def converter(self) -> Converter:
@@ -208,7 +202,7 @@ class NumbersApi(Area):
         """The most recent call to the number (None if it never had one)."""
         response = await self._get("allocated", number_of(number), "lastcall")
         data = unwrap(response.json())
-        return None if _empty(data) else self._decode(response, LastCall, data)
+        return None if nothing_configured(data) else self._decode(response, LastCall, data)
 
     # --- routing configuration ----------------------------------------------------------
 
@@ -266,82 +260,7 @@ class NumbersApi(Area):
     async def _read_config(self, *segments: str) -> RoutingConfig | None:
         response = await self._get(*segments)
         data = unwrap(response.json())
-        return None if _empty(data) else self._decode(response, RoutingConfig, data)
-
-    # --- trunk, SMS, 999 ------------------------------------------------------------------
-
-    @operation("GET", f"{_ONE}/trunk")
-    async def trunk(self, number: Number) -> str | None:
-        """The trunk the number is associated with for billing (None if none)."""
-        response = await self._get("allocated", number_of(number), "trunk")
-        data = unwrap(response.json())
-        return None if _empty(data) or not data.get("trunk") else str(data["trunk"])
-
-    @operation("PUT", f"{_ONE}/trunk")
-    async def set_trunk(self, number: Number, trunk: str) -> str:
-        """Associate the number with a trunk, for billing and CDRs only (not routing)."""
-        name = plain_id(trunk, name="trunk")
-        url = self._path("allocated", number_of(number), "trunk")
-        response = await self._t.request("PUT", url, json={"trunk": name}, retry=True)
-        data = unwrap(response.json())
-        return str(data["trunk"]) if isinstance(data, dict) and "trunk" in data else name
-
-    @operation("DELETE", f"{_ONE}/trunk")
-    async def remove_trunk(self, number: Number) -> None:
-        """Remove the number's trunk association."""
-        url = self._path("allocated", number_of(number), "trunk")
-        await self._t.request("DELETE", url, retry=False)
-
-    @operation("GET", f"{_ONE}/sms")
-    async def sms_config(self, number: Number) -> SmsConfig | None:
-        """Where inbound SMS to this mobile number are delivered (None if nowhere)."""
-        response = await self._get("allocated", number_of(number), "sms")
-        data = unwrap(response.json())
-        return None if _empty(data) else self._decode(response, SmsConfig, data)
-
-    @operation("PUT", f"{_ONE}/sms")
-    async def set_sms_config(
-        self, number: Number, endpoint: str, *, mode: Literal["http_json", "http"] = "http_json"
-    ) -> None:
-        """Deliver inbound SMS to `endpoint` (mobile and OTT numbers only).
-
-        Args:
-            number: The number.
-            endpoint: The URL receiving a POST per message.
-            mode: `http_json` (JSON body; the only mode with TLS and Unicode) or the legacy
-                `http` (form-encoded, plain-http endpoints only).
-
-        Raises:
-            InvalidInputError: An unknown mode, a bad URL, or https with `http` mode.
-        """
-        body = sms_settings(mode, endpoint)
-        url = self._path("allocated", number_of(number), "sms")
-        await self._t.request("PUT", url, json=dict(body), retry=True)
-
-    @operation("DELETE", f"{_ONE}/sms")
-    async def delete_sms_config(self, number: Number) -> None:
-        """Stop delivering inbound SMS for this number (destroys the setting; never retried)."""
-        url = self._path("allocated", number_of(number), "sms")
-        await self._t.request("DELETE", url, retry=False)
-
-    @operation("GET", f"{_ONE}/999")
-    async def emergency_address(self, number: Number) -> EmergencyAddress | None:
-        """The number's 999 name and address (None if none is registered)."""
-        response = await self._get("allocated", number_of(number), "999")
-        data = single(response.json())
-        return None if _empty(data) else self._decode(response, EmergencyAddress, data)
-
-    @operation("PUT", f"{_ONE}/999")
-    async def set_emergency_address(self, number: Number, address: EmergencyAddress) -> None:
-        """Replace the number's 999 details. **Chargeable** per submission; never retried.
-
-        Raises:
-            InvalidInputError: A mandatory field missing, a field too long, or a postcode not
-                in the `OUT IN` form (before any request).
-        """
-        fields = emergency_fields(address)
-        url = self._path("allocated", number_of(number), "999")
-        await self._t.request("PUT", url, json=fields, retry=False)  # chargeable: never retried
+        return None if nothing_configured(data) else self._decode(response, RoutingConfig, data)
 
     # --- provisioning ---------------------------------------------------------------------
 

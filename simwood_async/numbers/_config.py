@@ -172,6 +172,7 @@ class OtherLeg(_Chain):
     fields: Mapping[str, Any] = attrs.field(factory=dict)
 
 
+#: Any one leg of a routing plan.
 Leg: TypeAlias = SipLeg | RegLeg | PstnLeg | TeamsLeg | FaxLeg | BusyLeg | OtherLeg
 _KNOWN_LEGS: Final = (SipLeg, RegLeg, PstnLeg, TeamsLeg, FaxLeg, BusyLeg, OtherLeg)
 

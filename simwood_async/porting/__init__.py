@@ -12,7 +12,10 @@ from simwood_async.porting._models import (
     GnpSubmission,
     LosingProvider,
     MnpPort,
+    NumberAction,
+    NumberType,
     PortEvent,
+    PortType,
 )
 
 __all__ = [
@@ -24,6 +27,9 @@ __all__ = [
     "GnpSubmission",
     "LosingProvider",
     "MnpPort",
+    "NumberAction",
+    "NumberType",
     "PortEvent",
+    "PortType",
     "PortingApi",
 ]

@@ -22,6 +22,7 @@ __all__ = [
     "PortEvent",
 ]
 
+#: A GNP order's type; a number's role in it; what happens to that number.
 PortType = Literal["single", "multi", "sub_single", "sub_multi"]
 NumberType = Literal["mbn", "associated", "other"]
 NumberAction = Literal["port", "retain", "drop"]

@@ -16,19 +16,29 @@ from simwood_async.reports._models import (
 from simwood_async.reports._options import ReportOptions
 from simwood_async.reports._policy import GenerationModel
 from simwood_async.reports._profile import ReportProfile
-from simwood_async.reports._request import LATEST_SIZES, ReportRequest, ReportTicket
+from simwood_async.reports._request import (
+    LATEST_SIZES,
+    Direction,
+    LatestSize,
+    ReportRequest,
+    ReportTicket,
+)
 from simwood_async.reports._stats import ReportStats, ReportTiming
 from simwood_async.reports._store import Claim, InMemoryReportStore, ReportStore, StoredOutcome
 
 if TYPE_CHECKING:
     from simwood_async.reports._redis import RedisReportStore
+    from simwood_async.reports._redis_limit import FleetLimiter
 
 __all__ = [
     "LATEST_SIZES",
     "CallbackReceiver",
     "Claim",
+    "Direction",
+    "FleetLimiter",
     "GenerationModel",
     "InMemoryReportStore",
+    "LatestSize",
     "PrepaySummaryRow",
     "RedisReportStore",
     "ReportEngine",
@@ -48,13 +58,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """`RedisReportStore` is imported on first use: only it needs the `[redis]` extra."""
-    if name == "RedisReportStore":
+    """`RedisReportStore` and `FleetLimiter` are imported on first use: they need `[redis]`."""
+    if name in ("FleetLimiter", "RedisReportStore"):
         try:
             from simwood_async.reports._redis import RedisReportStore  # noqa: PLC0415
+            from simwood_async.reports._redis_limit import FleetLimiter  # noqa: PLC0415
         except ImportError as err:
             raise ImportError(
-                "RedisReportStore needs the [redis] extra: pip install 'simwood-async[redis]'"
+                f"{name} needs the [redis] extra: pip install 'simwood-async[redis]'"
             ) from err
-        return RedisReportStore
+        return FleetLimiter if name == "FleetLimiter" else RedisReportStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

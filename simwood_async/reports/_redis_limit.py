@@ -42,6 +42,8 @@ class FleetLimiter:
         limit: Slots in the fleet.
         taken: Slots this process took from Redis.
         unshared: Requests that went ahead under the local limit only (Redis unreachable).
+
+    .. versionadded:: 0.1.0
     """
 
     def __init__(self, common: Common, *, limit: int, recheck: float) -> None:

@@ -41,6 +41,7 @@ ALLOCATED_SIZES: Final = (10, 100, 1000, 10000)
 #: The sizes of `numbers/.../available/consecutive/{N}` reports.
 CONSECUTIVE_SIZES: Final = (10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
 
+#: A voice summary's direction; the sizes of the "latest CDRs" reports.
 Direction = Literal["in", "out"]
 LatestSize = Literal[10, 100, 1000, 10000]
 

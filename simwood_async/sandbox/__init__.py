@@ -24,6 +24,7 @@ from simwood_async.sandbox._clock import Clock, ManualClock, RealClock, ScaledCl
 from simwood_async.sandbox._core import CDR_WINDOW_DAYS, ReportDelay
 from simwood_async.sandbox._faults import FAULT_KINDS, Fault, FaultKind, Faults
 from simwood_async.sandbox._inprocess import InProcessTransport
+from simwood_async.sandbox._numbers_state import AvailableEntry, NumberInventory
 from simwood_async.sandbox._sandbox import IN_PROCESS_BASE_URL, Sandbox
 from simwood_async.sandbox._state import EXPIRY_SECONDS, CallbackRecord, ReportLog
 from simwood_async.sandbox._stats import RequestKey, Stats
@@ -36,6 +37,7 @@ __all__ = [
     "FAULT_KINDS",
     "IN_PROCESS_BASE_URL",
     "WIRE_FORMS",
+    "AvailableEntry",
     "CallbackRecord",
     "Clock",
     "Fault",
@@ -43,6 +45,7 @@ __all__ = [
     "Faults",
     "InProcessTransport",
     "ManualClock",
+    "NumberInventory",
     "RealClock",
     "ReportDelay",
     "ReportLog",

@@ -12,21 +12,20 @@ import fnmatch
 import hashlib
 import re
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlsplit
 
 from starlette.responses import Response
 
 from simwood_async._types import UK
 from simwood_async.sandbox import _numbers_settings as s
-from simwood_async.sandbox._faults import REPORT_FAULTS
 from simwood_async.sandbox._http import Ctx, error, json_bytes, reply
 from simwood_async.sandbox._numbers_settings import allocated_or_404, ok
-from simwood_async.sandbox._reports import BadInputError
-from simwood_async.sandbox._state import EXPIRY_SECONDS, Report, report_hash
+from simwood_async.sandbox._reports import BadInputError, start_report
+from simwood_async.sandbox._wire_reports import report_ref
 
 if TYPE_CHECKING:
     from simwood_async.sandbox._core import SandboxCore
     from simwood_async.sandbox._numbers_state import AvailableEntry
+    from simwood_async.sandbox._state import Report
 
 __all__ = ["ROUTES"]
 
@@ -109,42 +108,13 @@ def _start_report(  # noqa: PLR0917 - private, called three times
     params: dict[str, str],
     rows: Any,
 ) -> Response:
-    """Request a number report through the shared report store (de-duplicated by hash)."""
-    callback = ctx.field("callback") or None
-    if callback is not None:
-        parts = urlsplit(callback)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise BadInputError("callback must be an http(s) URL")
-    hash_ = report_hash(core.account, kind, params, core.today().isoformat())
-    path = ctx.request.url.path
-
-    def timing() -> tuple[float, float]:
-        delay, expiry = core.delay_for(kind, params), EXPIRY_SECONDS
-        for fault in core.faults.draw(REPORT_FAULTS, route=ctx.route, path=path):
-            if fault.kind == "slow_report":
-                delay = delay * fault.params["factor"] + fault.params["extra"]
-            else:
-                expiry = fault.params["after"]
-        return delay, expiry
+    """Request a number report through the shared report start (de-duplicated by hash)."""
 
     def body(_: Report) -> bytes:
         return json_bytes(rows())
 
-    report, new = core.store.request(
-        hash_=hash_,
-        kind=kind,
-        route=ctx.route,
-        params=params,
-        timing=timing,
-        callback=callback,
-        body=body,
-    )
-    if new and callback is not None:
-        core.store.schedule_callback(report.hash, callback, report.ready_at, 1)
-    link = f"/v3/files/{core.account}/{hash_}"
-    return reply(
-        ctx, {**envelope, "account": core.account, "format": "json", "hash": hash_, "link": link}
-    )
+    hash_ = start_report(core, ctx, kind=kind, params=params, body=body)
+    return reply(ctx, {**envelope, **report_ref(core.account, hash_)})
 
 
 async def consecutive(core: SandboxCore, ctx: Ctx) -> Response:

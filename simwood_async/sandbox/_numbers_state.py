@@ -35,7 +35,10 @@ _GOLD_FEES: Final = (Decimal("2.5000"), Decimal("5.0000"), Decimal("25.0000"))
 
 @attrs.define
 class AvailableEntry:
-    """A number in a pool (national digits) with its tier and fee."""
+    """A number in a pool (national digits) with its tier and fee.
+
+    .. versionadded:: 0.1.0
+    """
 
     country_code: str
     number: str
@@ -53,7 +56,13 @@ class AvailableEntry:
 
 
 class NumberInventory:
-    """Available and allocated numbers of the account, and each number's settings."""
+    """Available and allocated numbers of the account, and each number's settings.
+
+    The sandbox's own state (`Sandbox.numbers`), keyed by E.164 number: tests may read it, and
+    `take()` a number to stage a race with another customer.
+
+    .. versionadded:: 0.1.0
+    """
 
     def __init__(self, *, seed: int, account: str) -> None:
         self.seed = seed

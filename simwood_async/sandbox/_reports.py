@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from starlette.responses import Response
 
 from simwood_async._types import GMT
-from simwood_async.sandbox import _wire
+from simwood_async.sandbox import _wire_reports
 from simwood_async.sandbox._faults import CALLBACK_FAULTS, REPORT_FAULTS
 from simwood_async.sandbox._http import Ctx, error, json_bytes, reply
 from simwood_async.sandbox._state import EXPIRY_SECONDS, CallbackRecord, Report, report_hash
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from simwood_async.sandbox._core import SandboxCore
 
-__all__ = ["ROUTES", "callback_payload"]
+__all__ = ["ROUTES", "callback_payload", "start_report"]
 
 _QUANTITIES: Final = ("10", "100", "1000", "10000")
 _LATEST_LOOKBACK_DAYS: Final = 400
@@ -78,16 +78,19 @@ def _callback(ctx: Ctx) -> str | None:
     return url
 
 
-def _start(
+def start_report(
     core: SandboxCore,
     ctx: Ctx,
     *,
     kind: str,
-    envelope: dict[str, Any],
     params: dict[str, str],
     body: Callable[[Report], bytes],
-) -> Response:
-    """Request a report: de-duplicate by hash, schedule readiness and the callback."""
+) -> str:
+    """Request a report: de-duplicate by hash, schedule readiness and the callback.
+
+    Every report route (the `reports/...` family and the number reports) starts its report
+    here, so report and callback faults apply to all of them alike. Returns the hash.
+    """
     callback = _callback(ctx)
     hash_ = report_hash(core.account, kind, params, core.today().isoformat())
     path = ctx.request.url.path
@@ -113,7 +116,21 @@ def _start(
     )
     if new and callback is not None:
         _schedule_callback(core, report, callback, path)
-    return reply(ctx, _wire.envelope(account=core.account, hash_=hash_, **envelope))
+    return hash_
+
+
+def _start(
+    core: SandboxCore,
+    ctx: Ctx,
+    *,
+    kind: str,
+    envelope: dict[str, Any],
+    params: dict[str, str],
+    body: Callable[[Report], bytes],
+) -> Response:
+    """Request a report and answer with its documented envelope."""
+    hash_ = start_report(core, ctx, kind=kind, params=params, body=body)
+    return reply(ctx, _wire_reports.envelope(account=core.account, hash_=hash_, **envelope))
 
 
 def _schedule_callback(core: SandboxCore, report: Report, url: str, path: str) -> None:
@@ -161,7 +178,7 @@ async def voice_summary(core: SandboxCore, ctx: Ctx) -> Response:
             (destid, v[3], v[0], v[1], v[2])
             for destid, v in sorted(totals.items(), key=lambda kv: int(kv[0] or 0))
         ]
-        return json_bytes(_wire.voice_summary_rows(rows))
+        return json_bytes(_wire_reports.voice_summary_rows(rows))
 
     mode = "vsind" if direction == "in" else "vsoutd"
     return _start(
@@ -268,7 +285,9 @@ async def prepay_summary(core: SandboxCore, ctx: Ctx) -> Response:
         raise BadInputError("to_date must not be before from_date")
 
     def body(report: Report) -> bytes:  # noqa: ARG001
-        return json_bytes(_wire.prepay_summary_rows(core.account_state.prepay_summary(first, last)))
+        return json_bytes(
+            _wire_reports.prepay_summary_rows(core.account_state.prepay_summary(first, last))
+        )
 
     start = dt.datetime.combine(first, dt.time(0, 0, 0), GMT)
     end = dt.datetime.combine(last, dt.time(23, 59, 59), GMT)
@@ -285,7 +304,7 @@ async def prepay_summary(core: SandboxCore, ctx: Ctx) -> Response:
 async def list_files(core: SandboxCore, ctx: Ctx) -> Response:
     """GET files/{account}: uncollected ready files, keyed by hash."""
     files = [(report.hash, len(report.render())) for report in core.store.ready()]
-    return reply(ctx, _wire.file_listing(core.account, files))
+    return reply(ctx, _wire_reports.file_listing(core.account, files))
 
 
 async def get_file(core: SandboxCore, ctx: Ctx) -> Response:

@@ -1,11 +1,11 @@
 """The sandbox's wire format: one function per operation, each following the documented example.
 
-Every non-CDR answer of the sandbox is rendered here, field by field, in the shape the API
-documentation shows for that operation (`tests/data/examples.json`): its keys and nesting, its
-value types (money as a string where the docs print `"12.32"`, as a number where they print
-`90`), arrays where the docs show arrays and bare objects where they show bare objects, and the
-`{success, data}` envelope only where the docs show one. Nothing goes through the SDK's converter:
-the sandbox must be able to catch the SDK's mistakes, not copy them.
+Every non-CDR answer of the sandbox is rendered here (report answers in `_wire_reports.py`), field
+by field, in the shape the API documentation shows for that operation (`tests/data/examples.json`):
+its keys and nesting, its value types (money as a string where the docs print `"12.32"`, as a number
+where they print `90`), arrays where the docs show arrays and bare objects where they show bare
+objects, and the `{success, data}` envelope only where the docs show one. Nothing goes through the
+SDK's converter: the sandbox must be able to catch the SDK's mistakes, not copy them.
 
 Where the docs (or real answers, see `OBSERVED.md`) show two forms for one operation, the
 documented default is served unless `Sandbox(wire_forms={...})` picks the other (`WIRE_FORMS`).
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
         LockedBalance,
     )
     from simwood_async.rates._models import DestinationRates, Tariff
-    from simwood_async.sandbox._account import SummaryDay
     from simwood_async.voice._models import (
         CallInProgress,
         ChannelCount,
@@ -46,18 +45,14 @@ __all__ = [
     "call_in_progress",
     "channels",
     "check_forms",
-    "envelope",
-    "file_listing",
     "in_progress",
     "invoices",
     "limits",
     "limits_update",
     "locked_balance",
-    "prepay_summary_rows",
     "rate",
     "server_time",
     "tariffs",
-    "voice_summary_rows",
 ]
 
 #: Operations with more than one wire form: name -> (documented default, alternatives...).
@@ -111,10 +106,6 @@ def _money(value: Decimal, places: int) -> str:
 
 def _uk(value: dt.datetime) -> str:
     return value.astimezone(UK).strftime(_WIRE_TIME)
-
-
-def _gmt(value: dt.datetime) -> str:
-    return value.astimezone(GMT).strftime(_WIRE_TIME)
 
 
 def _one(form: str, data: dict[str, Any]) -> Any:
@@ -332,80 +323,3 @@ def call_in_progress(value: CallInProgress) -> dict[str, Any]:
         "sip_call_id": value.sip_call_id,
     }
     return {"success": True, "data": data}
-
-
-# --- reports --------------------------------------------------------------------------------
-
-
-def envelope(
-    *,
-    account: str,
-    hash_: str,
-    type_: str,
-    mode: str | None,
-    date: dt.date | None = None,
-    start: dt.datetime | None = None,
-    end: dt.datetime | None = None,
-    quantity: int | None = None,
-) -> dict[str, Any]:
-    """A report request's answer: `{mode, date | from, to | quantity, type, account, ...}`.
-
-    `mode` is always present (null for the prepay summary, as documented); the others only
-    where the report has them. `from`/`to` are GMT datetimes.
-    """
-    data: dict[str, Any] = {"mode": mode}
-    if date is not None:
-        data["date"] = date.isoformat()
-    if start is not None:
-        data["from"] = _gmt(start)
-    if end is not None:
-        data["to"] = _gmt(end)
-    if quantity is not None:
-        data["quantity"] = quantity
-    link = f"/v3/files/{account}/{hash_}"
-    data.update(type=type_, account=account, format="json", hash=hash_, link=link)
-    return data
-
-
-def file_listing(account: str, files: list[tuple[str, int]]) -> dict[str, Any]:
-    """GET files/{A}: uncollected files keyed by hash: `{name, content_type, length, uri}`."""
-    return {
-        hash_: {
-            "name": hash_,
-            "content_type": "application/json",
-            "length": length,
-            "uri": f"/v3/files/{account}/{hash_}",
-        }
-        for hash_, length in files
-    }
-
-
-def voice_summary_rows(rows: list[tuple[str, str, int, int, Decimal]]) -> list[dict[str, Any]]:
-    """A voice summary file's rows (undocumented: destid, location, calls, seconds, charges)."""
-    return [
-        {
-            "destid": destid,
-            "location": location,
-            "calls": calls,
-            "seconds": seconds,
-            "charges": str(charges),
-            "currency": "GBP",
-        }
-        for destid, location, calls, seconds, charges in rows
-    ]
-
-
-def prepay_summary_rows(rows: list[SummaryDay]) -> list[dict[str, Any]]:
-    """A prepay summary file's rows (undocumented: one per day, money as strings)."""
-    return [
-        {
-            "date": day.isoformat(),
-            "opening_balance": str(opening),
-            "prepayments": str(prepayments),
-            "transfers": str(transfers),
-            "charges": str(charges),
-            "closing_balance": str(closing),
-            "currency": "GBP",
-        }
-        for day, opening, prepayments, transfers, charges, closing in rows
-    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simwood_async.voice._api import VoiceApi
+from simwood_async.voice._api import ChannelInterval, VoiceApi
 from simwood_async.voice._models import (
     CallInProgress,
     ChannelCount,
@@ -18,6 +18,7 @@ from simwood_async.voice._models import (
 __all__ = [
     "CallInProgress",
     "ChannelCount",
+    "ChannelInterval",
     "CountryCalls",
     "DestinationCalls",
     "DynamicLimits",

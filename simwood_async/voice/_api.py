@@ -19,6 +19,7 @@ from simwood_async.voice._models import (
 
 __all__ = ["VoiceApi"]
 
+#: The sampling interval of `VoiceApi.channel_history`.
 ChannelInterval = Literal["1m", "5m", "1h"]
 
 

@@ -22,18 +22,6 @@ GMT = dt.timezone.utc
 SECRET = "pw-Zq8vX3-never-log-me"
 
 
-@pytest.fixture
-def env(tmp_path):
-    """An environment with no credentials and no config file."""
-    return {
-        "SIMWOOD_API_USER": "",
-        "SIMWOOD_API_PASSWORD": "",
-        "SIMWOOD_ACCOUNT": "",
-        "SIMWOOD_CONFIG": "",
-        "XDG_CONFIG_HOME": str(tmp_path / "no-config"),
-    }
-
-
 def invoke(args, env, state=None, stdin=None):
     """Run the CLI in-process and return the click result (stdout and stderr apart)."""
     return CliRunner().invoke(

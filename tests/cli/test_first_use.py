@@ -25,19 +25,6 @@ OLD = b'{"reference": "from-an-earlier-complete-pull"}\n'
 
 
 @pytest.fixture
-def env(tmp_path):
-    """An environment with no credentials and no config file."""
-    return {
-        "SIMWOOD_API_USER": "",
-        "SIMWOOD_API_PASSWORD": "",
-        "SIMWOOD_ACCOUNT": "",
-        "SIMWOOD_BASE_URL": "",
-        "SIMWOOD_CONFIG": "",
-        "XDG_CONFIG_HOME": str(tmp_path / "no-config"),
-    }
-
-
-@pytest.fixture
 def login(env):
     """An environment with credentials (for a real API that is not there)."""
     return {**env, "SIMWOOD_API_USER": "u", "SIMWOOD_API_PASSWORD": SECRET,

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 from click.testing import CliRunner
+from tests.served import served_sandbox
 
 from simwood_async import RetryPolicy
 from simwood_async._cli import State, cli
@@ -25,17 +26,9 @@ REPORTS = "/v3/accounts/*/reports/*"
 
 
 @pytest.fixture
-def env(tmp_path):
-    """An environment with no credentials and no config file."""
-    return {
-        "SIMWOOD_API_USER": "",
-        "SIMWOOD_API_PASSWORD": "",
-        "SIMWOOD_ACCOUNT": "",
-        "SIMWOOD_BASE_URL": "",
-        "SIMWOOD_CONFIG": "",
-        "XDG_CONFIG_HOME": str(tmp_path / "no-config"),
-        "COLUMNS": "120",
-    }
+def env(env):
+    """The shared clean environment (tests/cli/conftest.py), 120 columns wide."""
+    return {**env, "COLUMNS": "120"}
 
 
 def invoke(args, env, state=None):
@@ -62,18 +55,8 @@ def opener(sandbox: Sandbox, *, interrupt: bool = False) -> State:
 @pytest.fixture
 def served():
     """`python -m simwood_async.sandbox --port 0 --json`: its address and credentials."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "simwood_async.sandbox", "--port", "0", "--json"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        yield json.loads(process.stdout.readline())
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stdout is not None:
-            process.stdout.close()
+    with served_sandbox() as coordinates:
+        yield coordinates
 
 
 # -- 6: errors say where and why, once -----------------------------------------------------------
@@ -235,14 +218,7 @@ def test_csv_booleans_are_true_and_false(env, tmp_path):
 
 def test_reports_run_keeps_learned_timings_between_runs(env, tmp_path):
     """Each `reports run` against an API saves what it learned; the next run starts from it."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "simwood_async.sandbox", "--port", "0", "--json",
-         "--report-delay", "0.2"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        served = json.loads(process.stdout.readline())
+    with served_sandbox("--report-delay", "0.2") as served:
         login = {
             **env,
             "SIMWOOD_BASE_URL": served["base_url"],
@@ -254,11 +230,6 @@ def test_reports_run_keeps_learned_timings_between_runs(env, tmp_path):
         args = ["reports", "run", "voice-cdr-latest", "--count", "10", "--json"]
         first = invoke(args, login)
         second = invoke(args, login)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stdout is not None:
-            process.stdout.close()
     assert first.exit_code == second.exit_code == 0, first.stderr + second.stderr
     (profile,) = (tmp_path / "cache" / "simwood").iterdir()
     assert profile.name.startswith("report-profile-127.0.0.1")

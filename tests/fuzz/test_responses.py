@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import anyio
-import anyio.lowlevel
 import httpx
 import pytest
 import respx
 from hypothesis import HealthCheck, given, settings
 
-from simwood_async import RetryPolicy, SimwoodClient, SimwoodError
-from tests.conftest import ACCOUNT, BASE_URL, PASSWORD, USERNAME
+from simwood_async import SimwoodClient, SimwoodError
+from tests.conftest import BASE_URL
+from tests.fuzz.clients import fuzz_client
 from tests.fuzz.strategies import bodies, content_types, statuses
 from tests.leaks import assert_clean
 
@@ -61,25 +60,6 @@ CALLS: dict[str, Callable[[SimwoodClient], Awaitable[Any]]] = {
     "reports.files": lambda c: c.reports.files(),
     "cdrs.page": lambda c: c.cdrs.page("2026-03-14"),
 }
-
-
-async def no_wait(seconds: float) -> None:
-    """A backoff that does not wait (fuzzing needs no real time to pass)."""
-    del seconds
-    await anyio.lowlevel.checkpoint()
-
-
-def fuzz_client(router: respx.Router) -> SimwoodClient:
-    """A client answered by `router`, one attempt per call (no backoff)."""
-    return SimwoodClient(
-        ACCOUNT,
-        username=USERNAME,
-        password=PASSWORD,
-        base_url=BASE_URL,
-        transport=httpx.MockTransport(router.async_handler),
-        retry=RetryPolicy(attempts=1, sleep=no_wait),
-        env={},
-    )
 
 
 async def answer_and_call(

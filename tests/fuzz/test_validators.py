@@ -12,19 +12,17 @@ import re
 from decimal import Decimal
 from typing import Any
 
-import anyio
-import anyio.lowlevel
-import httpx
 import pytest
 import respx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simwood_async import InvalidInputError, RetryPolicy, ServerError, SimwoodClient
+from simwood_async import InvalidInputError, ServerError
 from simwood_async._validate import amount, day, e164, one_of, plain_id
 from simwood_async.cdrs._api import MAX_PAGE_SIZE
 from simwood_async.reports import ReportRequest
-from tests.conftest import ACCOUNT, BASE_URL, PASSWORD, USERNAME
+from tests.conftest import BASE_URL
+from tests.fuzz.clients import fuzz_client
 
 pytestmark = pytest.mark.anyio
 QUICK = settings(
@@ -178,25 +176,11 @@ def test_prepay_summary_dates_are_ordered(first: dt.date, last: dt.date) -> None
         assert dict(request.fields) == {"from_date": str(first), "to_date": str(last)}
 
 
-async def no_wait(seconds: float) -> None:
-    """A backoff that does not wait."""
-    del seconds
-    await anyio.lowlevel.checkpoint()
-
-
 async def send(call: Any) -> respx.Router:
     """Make `call(client)` against a router answering 500; the router, to see what was sent."""
     router = respx.Router(base_url=BASE_URL, assert_all_called=False)
     router.route().respond(500)
-    client = SimwoodClient(
-        ACCOUNT,
-        username=USERNAME,
-        password=PASSWORD,
-        transport=httpx.MockTransport(router.async_handler),
-        retry=RetryPolicy(attempts=1, sleep=no_wait),
-        env={},
-    )
-    async with client:
+    async with fuzz_client(router) as client:
         # A ServerError means the request was sent: that is what the good cases check.
         with contextlib.suppress(ServerError):
             await call(client)

@@ -56,6 +56,25 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+def in_process_client(sandbox: Sandbox, **options: Any) -> SimwoodClient:
+    """A client of `sandbox` in-process, in real time, with its credentials; `options` add to it.
+
+    Unlike `sandbox.client()`, the engine keeps the machine's GMT day (as the processes of a
+    fleet do) and no virtual time is wired in.
+    """
+    options.setdefault("env", {})
+    if "transport" not in options:
+        options["transport"] = sandbox.transport()
+    return SimwoodClient(
+        sandbox.account,
+        username=sandbox.username,
+        password=sandbox.password,
+        base_url=IN_PROCESS_BASE_URL,
+        allow_insecure_http=True,
+        **options,
+    )
+
+
 def free_port() -> int:
     """A loopback TCP port nobody listens on right now."""
     with socket.socket() as sock:
@@ -329,14 +348,8 @@ class StoreTime:
     def client(self, store: ReportStore, **options: Any) -> SimwoodClient:
         """A strict client of the sandbox (in-process) whose report engine uses `store`."""
         sandbox = self.sandbox
-        return SimwoodClient(
-            sandbox.account,
-            username=sandbox.username,
-            password=sandbox.password,
-            base_url=IN_PROCESS_BASE_URL,
-            allow_insecure_http=True,
-            transport=sandbox.transport(),
-            env={},
+        return in_process_client(
+            sandbox,
             strict=True,
             retry=RetryPolicy(attempts=2, sleep=self.sleep, clock=self.clock),
             reports=ReportOptions(

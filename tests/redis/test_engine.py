@@ -9,11 +9,12 @@ import anyio
 
 from simwood_async import ReportTimeoutError, SimwoodClient
 from simwood_async.reports import ReportOptions
-from simwood_async.sandbox import IN_PROCESS_BASE_URL, Sandbox, ScaledClock
+from simwood_async.sandbox import Sandbox, ScaledClock
 from tests.redis.conftest import (
     StoreCalls,
     StoreTime,
     TracedStore,
+    in_process_client,
     log_signal,
     make_sandbox,
     open_store,
@@ -126,14 +127,8 @@ async def test_a_lease_follows_the_work_when_a_later_caller_extends_the_deadline
 
     def client(store: TracedStore) -> SimwoodClient:
         """A client of the in-process sandbox that polls every 50 to 100 ms, in real time."""
-        return SimwoodClient(
-            sandbox.account,
-            username=sandbox.username,
-            password=sandbox.password,
-            base_url=IN_PROCESS_BASE_URL,
-            allow_insecure_http=True,
-            transport=sandbox.transport(),
-            env={},
+        return in_process_client(
+            sandbox,
             reports=ReportOptions(store=store, min_interval=0.05, max_interval=0.1),
         )
 

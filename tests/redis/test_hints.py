@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
 
-from simwood_async import SimwoodClient
 from simwood_async.reports import CallbackReceiver, ReportOptions
-from simwood_async.sandbox import IN_PROCESS_BASE_URL, Sandbox, ScaledClock
-from tests.redis.conftest import open_store
+from simwood_async.sandbox import Sandbox, ScaledClock
+from tests.redis.conftest import in_process_client, open_store
+
+if TYPE_CHECKING:
+    from simwood_async import SimwoodClient
 
 H = "0123456789abcdef0123456789abcdef"
 TOKEN = "fleet-wide-token-0123456789"
@@ -61,14 +63,8 @@ async def test_a_callback_on_another_worker_wakes_the_owner(redis_server, prefix
 
     def client(store: Any, receiver: CallbackReceiver) -> SimwoodClient:
         """A worker's client: callbacks on, slow safety polling."""
-        return SimwoodClient(
-            sandbox.account,
-            username=sandbox.username,
-            password=sandbox.password,
-            base_url=IN_PROCESS_BASE_URL,
-            allow_insecure_http=True,
-            transport=sandbox.transport(),
-            env={},
+        return in_process_client(
+            sandbox,
             reports=ReportOptions(
                 store=store,
                 callback_url="http://workers.example/simwood/callbacks",

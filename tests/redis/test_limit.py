@@ -11,8 +11,8 @@ import pytest
 
 from simwood_async import ConfigurationError, SimwoodClient
 from simwood_async.reports import ReportOptions
-from simwood_async.sandbox import IN_PROCESS_BASE_URL, Sandbox, ScaledClock
-from tests.redis.conftest import COREDIS_LEAKS, open_store
+from simwood_async.sandbox import Sandbox, ScaledClock
+from tests.redis.conftest import COREDIS_LEAKS, in_process_client, open_store
 
 if TYPE_CHECKING:
     from tests.redis.conftest import RedisServer
@@ -46,16 +46,7 @@ def sandbox_with_latency() -> Sandbox:
 
 def client_of(sandbox: Sandbox, counter: dict[str, int], **kwargs: Any) -> SimwoodClient:
     """A client of the sandbox (in-process) whose requests are counted."""
-    return SimwoodClient(
-        sandbox.account,
-        username=sandbox.username,
-        password=sandbox.password,
-        base_url=IN_PROCESS_BASE_URL,
-        allow_insecure_http=True,
-        transport=Counting(sandbox.transport(), counter),
-        env={},
-        **kwargs,
-    )
+    return in_process_client(sandbox, transport=Counting(sandbox.transport(), counter), **kwargs)
 
 
 async def test_the_cap_holds_across_stores(redis_server, prefix):

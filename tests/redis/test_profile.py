@@ -10,22 +10,16 @@ import pytest
 from simwood_async import ConfigurationError, SimwoodClient, _json
 from simwood_async.reports import ReportOptions, ReportProfile
 from simwood_async.reports._fleet import ProfileSharing
-from simwood_async.sandbox import IN_PROCESS_BASE_URL, Sandbox, ScaledClock
-from tests.redis.conftest import COREDIS_LEAKS, open_store
+from simwood_async.sandbox import Sandbox, ScaledClock
+from tests.redis.conftest import COREDIS_LEAKS, in_process_client, open_store
 
 KIND = "reports/voice/cdr/day"
 
 
 def client_of(sandbox: Sandbox, store: object, profile: ReportProfile | None) -> SimwoodClient:
     """A client of the in-process sandbox with this store and profile, polling quickly."""
-    return SimwoodClient(
-        sandbox.account,
-        username=sandbox.username,
-        password=sandbox.password,
-        base_url=IN_PROCESS_BASE_URL,
-        allow_insecure_http=True,
-        transport=sandbox.transport(),
-        env={},
+    return in_process_client(
+        sandbox,
         reports=ReportOptions(
             store=store,  # type: ignore[arg-type]
             profile=profile,

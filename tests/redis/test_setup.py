@@ -162,7 +162,7 @@ async def test_when_redis_goes_away_each_client_works_alone(
 
 
 def test_the_package_imports_without_the_extra(monkeypatch):
-    """Without coredis, `simwood_async.reports` imports and only `RedisReportStore` fails."""
+    """Without coredis, `simwood_async.reports` imports; only its two Redis classes fail."""
     monkeypatch.setitem(sys.modules, "coredis", None)
     for name in [n for n in sys.modules if n.startswith("simwood_async.reports._redis")]:
         monkeypatch.delitem(sys.modules, name)
@@ -170,5 +170,7 @@ def test_the_package_imports_without_the_extra(monkeypatch):
     assert reports.InMemoryReportStore is not None
     with pytest.raises(ImportError, match=r"simwood-async\[redis\]"):
         _ = reports.RedisReportStore
+    with pytest.raises(ImportError, match=r"FleetLimiter needs the \[redis\] extra"):
+        _ = reports.FleetLimiter
     with pytest.raises(AttributeError):
         _ = reports.NoSuchThing

@@ -6,11 +6,10 @@ import itertools
 
 import httpx
 import pytest
-import respx
 
 from simwood_async import AuthenticationError, DecodeError
 from simwood_async.reports import CallbackReceiver, InMemoryReportStore, ReportRequest
-from tests.conftest import ACCOUNT, BASE_URL
+from tests.conftest import ACCOUNT
 from tests.reports.conftest import VirtualTime, respx_client
 from tests.reports.test_sequences import HASHES, POST_PATH, envelope, sequence, wire_rows
 
@@ -21,12 +20,6 @@ DAY = "2026-03-14"
 def vtime() -> VirtualTime:
     """Virtual time on a plain number."""
     return VirtualTime()
-
-
-@pytest.fixture
-def router() -> respx.Router:
-    """A respx router for the API's base URL."""
-    return respx.Router(base_url=BASE_URL, assert_all_called=False)
 
 
 @pytest.mark.parametrize("status", [503, 500], ids=["503", "500"])

@@ -11,19 +11,21 @@ import itertools
 import json
 import logging
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import anyio
 import httpx
 import pytest
-import respx
 
 from simwood_async import ReportTimeoutError
 from simwood_async.reports import CallbackReceiver, InMemoryReportStore, ReportRequest
-from tests.conftest import ACCOUNT, BASE_URL
+from tests.conftest import ACCOUNT
 from tests.reports.conftest import VirtualTime, respx_client
 from tests.reports.test_sequences import HASHES, POST_PATH, envelope, wire_rows
+
+if TYPE_CHECKING:
+    import respx
 
 DAYS = ["2026-03-12", "2026-03-13", "2026-03-14"]
 LISTING = f"files/{ACCOUNT}"
@@ -33,12 +35,6 @@ LISTING = f"files/{ACCOUNT}"
 def vtime() -> VirtualTime:
     """Virtual time on a plain number."""
     return VirtualTime()
-
-
-@pytest.fixture
-def router() -> respx.Router:
-    """A respx router for the API's base URL."""
-    return respx.Router(base_url=BASE_URL, assert_all_called=False)
 
 
 def by_date(router: respx.Router) -> None:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 import anyio
 import httpx
 import pytest
-import respx
 
 from simwood_async import ReportDownloadError
 from simwood_async.cdrs import VoiceCdr
 from simwood_async.reports import CallbackReceiver, ReportRequest
-from tests.conftest import ACCOUNT, BASE_URL
+from tests.conftest import ACCOUNT
 from tests.reports.conftest import START, VirtualTime, make_sandbox, respx_client
+
+if TYPE_CHECKING:
+    import respx
 
 DAY = "2026-03-14"
 POST_PATH = f"accounts/{ACCOUNT}/reports/voice/cdr/day"
@@ -64,12 +67,6 @@ def sequence(router: respx.Router) -> list[str]:
 def vtime() -> VirtualTime:
     """Virtual time on a plain number."""
     return VirtualTime()
-
-
-@pytest.fixture
-def router() -> respx.Router:
-    """A respx router for the API's base URL."""
-    return respx.Router(base_url=BASE_URL, assert_all_called=False)
 
 
 def posts(router: respx.Router, *hashes: str) -> respx.Route:

@@ -139,3 +139,32 @@ async def test_advance_needs_a_manual_clock():
     sandbox = make_sandbox(clock=ScaledClock(10.0))
     with pytest.raises(TypeError):
         await sandbox.advance(1)
+
+
+@pytest.mark.parametrize(
+    ("fault", "options", "outcomes", "on_time"),
+    [
+        ("callback_lost", {}, ["lost"], 0),
+        ("callback_delay", {"seconds": 100.0}, ["delivered"], 0),
+        ("callback_duplicate", {"copies": 2}, ["delivered", "delivered"], 2),
+    ],
+    ids=["lost", "delayed", "duplicated"],
+)
+async def test_number_report_callbacks_are_subject_to_callback_faults(
+    fault, options, outcomes, on_time
+):
+    """A number report's callback is lost, delayed or duplicated like any report's callback."""
+    receiver = Receiver()
+    sandbox = make_sandbox(callback_transport=httpx.ASGITransport(receiver))
+    sandbox.faults.add(fault, **options)
+    async with sandbox.client() as client:
+        response = await client._transport.request(
+            "POST", f"numbers/{A}/allocated/all", data={"callback": HOOK}, retry=False
+        )
+        hash_ = str(response.json()["hash"])
+        await sandbox.advance(2.0)
+        assert len(receiver.calls) == on_time
+        await sandbox.advance(100.0)
+    assert [r.outcome for r in sandbox.reports.callbacks] == outcomes
+    assert {r.hash for r in sandbox.reports.callbacks} == {hash_}
+    assert len(receiver.calls) == outcomes.count("delivered")

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import httpx
 
 from simwood_async import (
@@ -13,6 +14,7 @@ from simwood_async import (
     DecodeError,
     InvalidInputError,
     RateLimitedError,
+    RequestLimiter,
     RetryPolicy,
     SimwoodClient,
     SimwoodError,
@@ -180,3 +182,47 @@ async def numbers_and_porting(client: SimwoodClient) -> str:
     port: MnpPort = await client.porting.mnp_port("ABC123456")
     del current, orders
     return done.e164 + port.ref
+
+
+class OwnCap:
+    """A user's own shared cap: any object with `slot()` is a `RequestLimiter`."""
+
+    def __init__(self) -> None:
+        self._limiter = anyio.CapacityLimiter(4)
+
+    def slot(self) -> anyio.CapacityLimiter:
+        """The limiter itself is the async context manager held per request."""
+        return self._limiter
+
+
+async def shared_caps(redis_url: str) -> int:
+    """A fleet's Redis cap and a cap of one's own are both a client's `request_limiter`."""
+    from simwood_async.reports import FleetLimiter, RedisReportStore  # noqa: PLC0415
+
+    own: RequestLimiter = OwnCap()
+    SimwoodClient("930000", request_limiter=own)
+    async with RedisReportStore.open(url=redis_url, max_in_flight=8) as store:
+        fleet: FleetLimiter | None = store.limiter
+        if fleet is None:
+            return 0
+        async with SimwoodClient("930000", request_limiter=fleet):
+            return fleet.limit - fleet.taken
+
+
+def argument_types() -> tuple[object, ...]:
+    """The types of the API's enumerated and union arguments are importable and check values."""
+    from simwood_async.accounts import InvoiceStatus  # noqa: PLC0415
+    from simwood_async.numbers import Leg, Number, Tier, pstn  # noqa: PLC0415
+    from simwood_async.porting import NumberAction, NumberType, PortType  # noqa: PLC0415
+    from simwood_async.reports import Direction, LatestSize  # noqa: PLC0415
+    from simwood_async.voice import ChannelInterval  # noqa: PLC0415
+
+    status: InvoiceStatus = "unpaid"
+    number: Number = "447700900123"
+    tier: Tier = "gold"
+    leg: Leg = pstn("447700900123")
+    port: tuple[PortType, NumberType, NumberAction] = ("single", "mbn", "port")
+    direction: Direction = "out"
+    size: LatestSize = 1000
+    interval: ChannelInterval = "5m"
+    return status, number, tier, leg, port, direction, size, interval
