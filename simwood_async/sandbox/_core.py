@@ -8,7 +8,6 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
-from simwood_async._converter import make_converter
 from simwood_async._types import GMT
 from simwood_async.sandbox._account import AccountState
 from simwood_async.sandbox._data import DEFAULT_CACHE_BYTES, CdrSource
@@ -58,7 +57,6 @@ class SandboxCore:
         self.username = username
         self.password = password
         self.clock = clock
-        self.converter = make_converter()
         self.report_delay = report_delay
         #: The wire form each multi-form operation answers in (see `_wire.WIRE_FORMS`).
         self.wire_forms = check_forms(wire_forms)
@@ -71,7 +69,6 @@ class SandboxCore:
             sms_per_day=sms_rows_per_day,
             live_per_minute=live_calls_per_minute,
             origin=self.started_at,
-            converter=self.converter,
             cache_bytes=cdr_cache_bytes,
         )
         self.store = ReportStore(clock.now)

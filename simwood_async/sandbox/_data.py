@@ -35,7 +35,6 @@ from simwood_async.sandbox._voicegen import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from cattrs import Converter
 
 __all__ = [
     "DEFAULT_CACHE_BYTES",
@@ -112,7 +111,6 @@ class CdrSource:
         sms_per_day: Synthetic SMS CDRs per full GMT day.
         live_per_minute: Calls arriving after `origin`, as sandbox time passes.
         origin: Sandbox time when the sandbox started: base rows stop there, live rows begin.
-        converter: The SDK's converter (kept for callers; rows never go through it).
         cache_bytes: How many bytes of encoded rows to keep (0: none).
     """
 
@@ -125,7 +123,6 @@ class CdrSource:
         sms_per_day: int,
         live_per_minute: float,
         origin: float,
-        converter: Converter,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
         self._seed = mix(seed & ((1 << 64) - 1))
@@ -138,7 +135,6 @@ class CdrSource:
         # Guards against division by zero; a zero volume never asks for a row.
         self._per_day = max(1, rows_per_day)
         self._period = 60.0 / live_per_minute if live_per_minute > 0 else 60.0
-        self._conv = converter
         self._encoder: VoiceEncoder | None = None
         self._streams: dict[int, RowStream] = {}
         self._cache: OrderedDict[tuple[int, int], tuple[list[bytes], int]] = OrderedDict()

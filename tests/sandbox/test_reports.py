@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from simwood_async import BadRequestError, NotFoundError
+from simwood_async._converter import make_converter
 from simwood_async.cdrs import SmsCdr, VoiceCdr
 from simwood_async.reports._models import (
     PrepaySummaryRow,
@@ -140,8 +141,9 @@ async def test_listing_shows_ready_uncollected_files(api, sandbox):
 
 
 def _voice_truth(sandbox: Any, day: dt.date) -> list[VoiceCdr]:
-    """The sandbox's ground-truth voice rows of a day, as models."""
-    return [sandbox._core.converter.structure(r, VoiceCdr) for r in sandbox.voice_cdrs(day)]
+    """The sandbox's ground-truth voice rows of a day, decoded by the SDK's converter."""
+    converter = make_converter()
+    return [converter.structure(r, VoiceCdr) for r in sandbox.voice_cdrs(day)]
 
 
 async def test_voice_cdr_day_report_matches_ground_truth(local, sandbox):
