@@ -456,9 +456,8 @@ class ReportEngine:
         if self.callback_url is not None:
             data["callback"] = self.callback_url
         self.stats.report_requests += 1
-        # Report requests are safe to retry: the API de-duplicates them by hash.
+        # Report requests are safe to retry on any 5xx: the API de-duplicates them by hash.
         # Bounded by the flight's deadline, so retries (a long `Retry-After`) cannot outlast it.
-        # Any 5xx is retried: the API de-duplicates report requests by hash.
         remaining = max(flight.deadline_at - self._clock(), 0.001)
         retry = attrs.evolve(t.retry, retry_statuses=t.retry.retry_statuses | _SERVER_ERRORS)
         response = await t.with_options(deadline=remaining, retry=retry).request(
