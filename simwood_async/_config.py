@@ -40,6 +40,8 @@ from simwood_async.exceptions import ConfigurationError
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from simwood_async._client import SimwoodClient
+
 __all__ = [
     "CONFIG_KEYS",
     "DEFAULT_BASE_URL",
@@ -88,6 +90,21 @@ class AccountProfile:
     password: str = attrs.field(repr=False)
     account: str
     base_url: str | None = None
+
+    def client(self, **options: Any) -> SimwoodClient:
+        """A `SimwoodClient` for the profile (`options`: any other `SimwoodClient` argument).
+
+        The environment's `SIMWOOD_*` settings do not apply: the profile is the whole story.
+        """
+        from simwood_async._client import SimwoodClient  # noqa: PLC0415 - it imports this
+
+        settings: dict[str, Any] = {
+            "username": self.username,
+            "password": self.password,
+            "base_url": self.base_url,
+            "env": {},
+        }
+        return SimwoodClient(self.account, **{**settings, **options})
 
 
 def config_file_path(env: Mapping[str, str] | None = None) -> Path | None:

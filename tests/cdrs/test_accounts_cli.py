@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from tests.cdrs.test_accounts import DAYS, START, Counted, truth, written
 
-from simwood_async import RetryPolicy
+from simwood_async import AuthenticationError, RetryPolicy
 from simwood_async._cli import State, cli
+from simwood_async.cdrs import AccountPull, account_profiles, pull_accounts
 from simwood_async.cdrs._checkpoint import checkpoint_path
-from simwood_async.sandbox import ManualClock, Sandbox
+from simwood_async.sandbox import IN_PROCESS_BASE_URL, ManualClock, Sandbox
 
 SECRET_B = "pw-b-Qx71-never-shown"
 CONFIG = f"""
@@ -222,3 +223,41 @@ def test_the_default_account_ignores_the_profiles(config_env, tmp_path):
     assert result.exit_code == 0, result.output
     assert accounts.opened == ["930000"]
     assert json.loads(result.stdout)["rows"] == len(written(out)) > 0
+
+
+async def test_the_api_pulls_profiles_with_their_own_credentials(config_env, tmp_path):
+    """`account_profiles` gives each profile's client; `pull_accounts` pulls them all."""
+    accounts = Accounts()
+    profiles = account_profiles(
+        ["bob", "alice"], config=config_env["SIMWOOD_CONFIG"], env=config_env
+    )
+    assert [p.name for p in profiles] == ["bob", "alice"]
+    async with AsyncExitStack() as stack:
+        pulls = [
+            AccountPull(
+                client=await stack.enter_async_context(
+                    profile.client(
+                        base_url=IN_PROCESS_BASE_URL,
+                        allow_insecure_http=True,
+                        transport=accounts.links[profile.account],
+                    )
+                ),
+                file=tmp_path / f"{profile.name}.jsonl",
+                name=profile.name,
+            )
+            for profile in profiles
+        ]
+        results = await pull_accounts(pulls, DAYS[0], DAYS[-1], now=lambda: START)
+    for name, acc in (("alice", "930001"), ("bob", "930002")):
+        result = results[name]
+        assert not isinstance(result, Exception)
+        assert set(written(tmp_path / f"{name}.jsonl")) == set(truth(accounts.boxes[acc]))
+        assert result.rows == len(truth(accounts.boxes[acc]))
+    wrong = account_profiles(["alice"], config=config_env["SIMWOOD_CONFIG"], env={"ALICE_PW": "x"})
+    async with wrong[0].client(
+        base_url=IN_PROCESS_BASE_URL, allow_insecure_http=True, transport=accounts.links["930001"]
+    ) as client:
+        refused = await pull_accounts(
+            [AccountPull(client=client, file=tmp_path / "x.jsonl")], DAYS[0], now=lambda: START
+        )
+    assert isinstance(refused["930001"], AuthenticationError)
