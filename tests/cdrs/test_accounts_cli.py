@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -12,7 +13,7 @@ from tests.cdrs.test_accounts import DAYS, START, Counted, truth, written
 
 from simwood_async import AuthenticationError, RetryPolicy
 from simwood_async._cli import State, cli
-from simwood_async.cdrs import AccountPull, account_profiles, pull_accounts
+from simwood_async.cdrs import AccountPull, account_profiles, pull_accounts, row_identity
 from simwood_async.cdrs._checkpoint import checkpoint_path
 from simwood_async.sandbox import IN_PROCESS_BASE_URL, ManualClock, Sandbox
 
@@ -261,3 +262,34 @@ async def test_the_api_pulls_profiles_with_their_own_credentials(config_env, tmp
             [AccountPull(client=client, file=tmp_path / "x.jsonl")], DAYS[0], now=lambda: START
         )
     assert isinstance(refused["930001"], AuthenticationError)
+
+
+def test_days_after_midnight_resume_the_range_the_failed_account_recorded(config_env, tmp_path):
+    """`--days 3` rerun the next day resumes the unfinished account's recorded range."""
+    accounts = Accounts()
+    accounts.links["930002"].fail_from = f"{DAYS[4]} 00:00:00"
+    args = ["cdrs", "pull", *PROFILES, "--days", "3", "-o", str(tmp_path), "--json"]
+    first = invoke([*args, "--concurrency", "1"], config_env, accounts.state())
+    assert first.exit_code == 1
+    assert json.loads(first.stdout)["failed"] == ["bob"]
+    accounts.links["930002"].fail_from = None
+    state = accounts.state()
+    state.now = lambda: START + dt.timedelta(days=1)
+    second = invoke(args, config_env, state)
+    assert second.exit_code == 0, second.output
+    assert f"resuming the unfinished pull of {DAYS[3]} to {DAYS[5]}" in second.stderr
+    assert json.loads(second.stdout)["accounts"]["bob"]["days_resumed"] == 1
+    bob = accounts.boxes["930002"]
+    rows = written(tmp_path / "bob.jsonl")
+    expected = {row_identity(r) for day in DAYS[3:] for r in bob.voice_cdrs(day)}
+    assert len(rows) == len(set(rows)) == len(expected)
+    assert set(rows) == expected
+
+
+def test_without_profiles_a_directory_is_still_no_output_file(config_env, tmp_path):
+    """`-o DIR` without --account-profile stays a usage error (exit 2), before any request."""
+    accounts = Accounts()
+    result = invoke(["cdrs", "pull", *PERIOD, "-o", str(tmp_path)], config_env, accounts.state())
+    assert result.exit_code == 2
+    assert "is a directory" in result.stderr
+    assert accounts.opened == []
