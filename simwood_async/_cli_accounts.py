@@ -1,6 +1,6 @@
-"""`simwood cdrs pull-accounts`: several accounts' CDRs in one run, one file each.
+"""`simwood cdrs pull --account-profile NAME ...`: several accounts in one run, one file each.
 
-The accounts come from a TOML file of their own (`--accounts`), one table per account:
+The accounts are the config file's named profiles (see `simwood_async._config`):
 
 ```toml
 [accounts.main]
@@ -12,226 +12,267 @@ account = "930000"
 username = "other-user"
 password_env = "R7_PASSWORD"
 account = "930777"
-base_url = "https://api.simwood.com/v3/"   # optional
 ```
 
-Each account's file is `OUT_DIR/NAME.jsonl` (or `.csv`) with its own checkpoint: running the
-same command again resumes the accounts that did not finish.
+`-o` names a directory (each account's file is `DIR/NAME.jsonl`, or `.csv`) or a template
+containing `{account}` (`cdrs-{account}.jsonl`). Every file has its own checkpoint: running
+the same command again resumes the accounts that did not finish.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import importlib
 import json
+import logging
 import os
-import sys
 import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
-import attrs
 import click
 
-from simwood_async._config import DEFAULT_BASE_URL
-from simwood_async.exceptions import InvalidInputError, SimwoodError
+from simwood_async._cli import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    State,
+    _default_client,
+    _fail,
+)
+from simwood_async._cli_config import CliConfig, default_config_path
+from simwood_async._config import DEFAULT_BASE_URL, read_account_profiles
+from simwood_async._http import validate_base_url
+from simwood_async.exceptions import ConfigurationError, InvalidInputError, SimwoodError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    import datetime as dt
+    from collections.abc import Sequence
 
-    from simwood_async._client import SimwoodClient
-    from simwood_async.cdrs import MultiPullProgress
+    from typing_extensions import Self
 
-__all__ = ["AccountSpec", "AccountsState", "load_accounts", "pull_accounts_command"]
+    from simwood_async.cdrs import MultiPullProgress, PullResult
+    from simwood_async.cdrs._writers import FileFormat
 
-_KEYS: Final = frozenset({"username", "password", "password_env", "account", "base_url"})
-GMT: Final = dt.timezone.utc
+__all__ = ["ACCOUNT_FIELD", "profile_outputs", "pull_profiles"]
 
-
-@attrs.frozen(kw_only=True)
-class AccountSpec:
-    """One account of the accounts file (the password never shown in a repr)."""
-
-    name: str
-    username: str
-    password: str = attrs.field(repr=False)
-    account: str
-    base_url: str = DEFAULT_BASE_URL
-
-
-@attrs.define
-class AccountsState:
-    """How the command opens a client for an account (tests pass their own)."""
-
-    open_client: Any = None  # AccountSpec -> SimwoodClient (not yet entered)
+#: The placeholder of an `-o` template.
+ACCOUNT_FIELD: Final = "{account}"
+#: Single-account flags that several accounts (each with its own profile) cannot take.
+_SINGLE_ONLY: Final = {
+    "user": "--user",
+    "account": "--account",
+    "base_url": "--base-url",
+    "password_stdin": "--password-stdin",
+    "sandbox": "--sandbox",
+}
 
 
-def load_accounts(path: Path, env: Mapping[str, str]) -> list[AccountSpec]:
-    """The accounts of a TOML accounts file.
+def profile_outputs(
+    output: Path, names: Sequence[str], file_format: FileFormat | None
+) -> tuple[dict[str, Path], FileFormat]:
+    """Each profile's output file: `-o` as a `{account}` template, else as a directory.
 
     Raises:
-        click.UsageError: The file cannot be read, or an account is incomplete.
+        click.BadParameter: `-o` is `-` or an existing file that is no template.
     """
-    toml = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
-    try:
-        data = toml.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise click.UsageError(f"cannot read accounts file {str(path)!r}: {err}") from err
-    except (toml.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise click.UsageError(f"accounts file {str(path)!r} is not valid TOML: {err}") from err
-    tables = data.get("accounts")
-    if not isinstance(tables, dict) or not tables or set(data) != {"accounts"}:
-        raise click.UsageError(f"accounts file {str(path)!r} needs [accounts.NAME] tables only")
-    specs = []
-    for name, table in tables.items():
-        if not isinstance(table, dict) or not set(table) <= _KEYS:
-            raise click.UsageError(f"account {name!r}: keys must be among {sorted(_KEYS)}")
-        password = table.get("password")
-        if password is None and table.get("password_env"):
-            password = env.get(str(table["password_env"]))
-        missing = [k for k in ("username", "account") if not table.get(k)]
-        if not password:
-            missing.append("password (or password_env naming a set variable)")
-        if missing:
-            raise click.UsageError(f"account {name!r} is missing {', '.join(missing)}")
-        specs.append(
-            AccountSpec(
-                name=str(name),
-                username=str(table["username"]),
-                password=str(password),
-                account=str(table["account"]),
-                base_url=str(table.get("base_url") or DEFAULT_BASE_URL),
-            )
-        )
-    return specs
-
-
-def _default_open(spec: AccountSpec) -> SimwoodClient:
-    from simwood_async._client import SimwoodClient  # noqa: PLC0415 - keeps --help fast
-
-    return SimwoodClient(
-        spec.account,
-        username=spec.username,
-        password=spec.password,
-        base_url=spec.base_url,
-        env={},
-        fast=True,
-    )
-
-
-def _when(text: str, name: str) -> dt.datetime | dt.date:
-    try:
-        if len(text) == 10:  # noqa: PLR2004 - YYYY-MM-DD
-            return dt.date.fromisoformat(text)
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError as err:
+    text = str(output)
+    if text == "-" or (ACCOUNT_FIELD not in text and output.exists() and not output.is_dir()):
         raise click.BadParameter(
-            f"{text!r} is not YYYY-MM-DD[Thh:mm[:ss]]", param_hint=name
-        ) from err
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=GMT)
+            f"with --account-profile, -o names a directory or a template with {ACCOUNT_FIELD} "
+            f"(e.g. cdrs-{ACCOUNT_FIELD}.jsonl), not {text!r}",
+            param_hint="'-o' / '--output'",
+        )
+    if ACCOUNT_FIELD in text:
+        chosen: FileFormat = file_format or ("csv" if output.suffix.lower() == ".csv" else "jsonl")
+        return {name: Path(text.replace(ACCOUNT_FIELD, name)) for name in names}, chosen
+    chosen = file_format or "jsonl"
+    return {name: output / f"{name}.{chosen}" for name in names}, chosen
 
 
-class _Reporter:
-    """Per-account and total rows on stderr, at most twice a second (and at the end)."""
+class _Progress:
+    """A rich bar per account and one for the total, on stderr (or nothing at all)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._last = 0.0
-        self.latest: MultiPullProgress | None = None
+    def __init__(self, names: Sequence[str], *, enabled: bool) -> None:
+        self._bar: Any = None
+        self._tasks: dict[str, Any] = {}
+        self._names = names
+        if enabled:
+            from rich.console import Console  # noqa: PLC0415 - only when drawing
+            from rich.progress import (  # noqa: PLC0415
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("[bold]{task.description}[/bold]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("days"),
+                TextColumn("{task.fields[rows]:>12,} rows"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            )
+
+    def __enter__(self) -> Self:
+        if self._bar is not None:
+            self._bar.start()
+            for name in [*self._names, "total"]:
+                self._tasks[name] = self._bar.add_task(name, total=None, rows=0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
 
     def __call__(self, progress: MultiPullProgress) -> None:
-        self.latest = progress
-        if self._clock() - self._last >= 0.5:  # noqa: PLR2004
-            self._last = self._clock()
-            self.show()
-
-    def show(self) -> None:
-        if self.latest is None:
+        if self._bar is None:
             return
-        parts = [f"{name} {p.rows:,}" for name, p in sorted(self.latest.accounts.items())]
-        click.echo(f"{' | '.join(parts)} | total {self.latest.rows:,} rows", err=True)
+        for name, one in progress.accounts.items():
+            self._bar.update(
+                self._tasks[name],
+                total=one.windows_total,
+                completed=one.windows_done,
+                rows=one.rows,
+            )
+        self._bar.update(
+            self._tasks["total"],
+            total=sum(p.windows_total for p in progress.accounts.values()),
+            completed=sum(p.windows_done for p in progress.accounts.values()),
+            rows=progress.rows,
+        )
 
 
-@click.command("pull-accounts")
-@click.option(
-    "--accounts",
-    "accounts_file",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="TOML file of [accounts.NAME] tables (username, password_env, account).",
-)
-@click.option(
-    "--out-dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Directory of the NAME.jsonl (or .csv) files.",
-)
-@click.option("--from", "start", required=True, help="First day or GMT time.")
-@click.option("--to", "end", help="Last day (included) or GMT end time; default now.")
-@click.option("--format", "file_format", type=click.Choice(["jsonl", "csv"]), default="jsonl")
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, 256),
-    default=16,
-    show_default=True,
-    help="Requests in flight, all accounts together.",
-)
-@click.option("--page-size", type=click.IntRange(1, 5000), default=500, show_default=True)
-@click.option("--json", "json_output", is_flag=True, help="One JSON line of results.")
-@click.pass_context
-def pull_accounts_command(ctx: click.Context, /, **options: Any) -> None:
-    """Pull several accounts' voice CDRs concurrently, one resumable file per account."""
+def _configs(ctx: click.Context, names: Sequence[str]) -> dict[str, CliConfig]:
+    """Each named profile as a command configuration (exit 2 on any problem, before I/O)."""
+    params = ctx.params
+    json_output = bool(params.get("json_output"))
+    clashing = [flag for key, flag in _SINGLE_ONLY.items() if params.get(key)]
+    if clashing:
+        _fail(
+            f"{clashing[0]} cannot be combined with --account-profile (each profile has its own)",
+            json_output=json_output,
+            code=EXIT_USAGE,
+        )
+    path = params.get("config") or default_config_path(os.environ)
+    try:
+        profiles = read_account_profiles(path, names)
+        configs = {}
+        for profile in profiles:
+            try:
+                url = validate_base_url(
+                    profile.base_url or DEFAULT_BASE_URL, allow_insecure_http=False
+                )
+            except ConfigurationError as err:
+                msg = f"config file {str(path)!r}: [accounts.{profile.name}] base_url: {err}"
+                raise ConfigurationError(msg) from err
+            configs[profile.name] = CliConfig(
+                username=profile.username,
+                password=profile.password,
+                account=profile.account,
+                base_url=url,
+            )
+    except ConfigurationError as err:
+        _fail(str(err), json_output=json_output, code=EXIT_USAGE)
+    return configs
+
+
+def _summary(result: PullResult | SimwoodError) -> dict[str, Any]:
+    if isinstance(result, SimwoodError):
+        return {"error": f"{type(result).__name__}: {result}"}
+    return {
+        "path": str(result.path),
+        "format": result.format,
+        "rows": result.rows,
+        "pages": result.pages,
+        "days": result.windows,
+        "days_resumed": result.windows_resumed,
+        "bytes": result.size,
+        "start": result.start.isoformat(),
+        "until": result.until.isoformat(),
+    }
+
+
+def pull_profiles(
+    ctx: click.Context,
+    targets: dict[str, Path],
+    start: dt.datetime | dt.date,
+    end: dt.datetime | dt.date | None,
+    *,
+    file_format: FileFormat,
+    show: bool,
+) -> None:
+    """Pull every profile's CDRs to its file under one limit, report, and exit 1 on a failure."""
     from simwood_async.cdrs import AccountPull, pull_accounts  # noqa: PLC0415
 
-    specs = load_accounts(options["accounts_file"], os.environ)
-    opener = getattr(ctx.obj, "open_client", None) if isinstance(ctx.obj, AccountsState) else None
-    opener = opener or _default_open
-    out_dir: Path = options["out_dir"]
-    start = _when(options["start"], "--from")
-    end = _when(options["end"], "--to") if options["end"] else None
-    reporter = _Reporter()
+    state: State = ctx.ensure_object(State)
+    params = ctx.params
+    json_output = bool(params.get("json_output"))
+    configs = _configs(ctx, list(targets))
+    opener = state.open_client or _default_client
+    library_log = logging.getLogger("simwood_async")
+    if not any(isinstance(h, logging.NullHandler) for h in library_log.handlers):
+        library_log.addHandler(logging.NullHandler())
 
-    async def main() -> dict[str, Any]:
-        await anyio.Path(out_dir).mkdir(parents=True, exist_ok=True)
+    async def main() -> dict[str, PullResult | SimwoodError]:
+        for path in targets.values():
+            await anyio.Path(path).parent.mkdir(parents=True, exist_ok=True)
         async with AsyncExitStack() as stack:
             pulls = [
                 AccountPull(
-                    client=await stack.enter_async_context(opener(spec)),
-                    file=out_dir / f"{spec.name}.{options['file_format']}",
-                    name=spec.name,
+                    client=await stack.enter_async_context(opener(config)),
+                    file=targets[name],
+                    name=name,
                 )
-                for spec in specs
+                for name, config in configs.items()
             ]
-            return await pull_accounts(
-                pulls,
-                start,
-                end,
-                concurrency=options["concurrency"],
-                page_size=options["page_size"],
-                format=options["file_format"],
-                on_progress=reporter,
-            )
+            with _Progress(list(targets), enabled=show) as bar:
+                return await pull_accounts(
+                    pulls,
+                    start,
+                    end,
+                    concurrency=params["concurrency"],
+                    page_size=params["page_size"],
+                    format=file_format,
+                    resume=not params["restart"],
+                    on_progress=bar,
+                    now=state.now,
+                )
 
+    started = time.monotonic()
     try:
         results = anyio.run(main, backend="asyncio")
-    except InvalidInputError as err:
-        raise click.UsageError(str(err)) from err
-    reporter.show()
-    summary = {
-        name: (
-            {"error": f"{type(r).__name__}: {r}"}
-            if isinstance(r, SimwoodError)
-            else {"rows": r.rows, "file": str(r.path), "windows_resumed": r.windows_resumed}
-        )
-        for name, r in results.items()
-    }
-    if options["json_output"]:
-        click.echo(json.dumps(summary))
+    except KeyboardInterrupt:
+        msg = "interrupted (run the same `cdrs pull` again to resume the unfinished accounts)"
+        _fail(msg, json_output=json_output, code=EXIT_INTERRUPTED)
+    except SimwoodError as err:  # refused arguments, or opening a client
+        code = EXIT_USAGE if isinstance(err, InvalidInputError) else EXIT_FAILURE
+        _fail(f"{type(err).__name__}: {err}", json_output=json_output, code=code)
+    seconds = time.monotonic() - started
+    summaries = {name: _summary(result) for name, result in results.items()}
+    failed = [name for name, item in summaries.items() if "error" in item]
+    rows = sum(item.get("rows", 0) for item in summaries.values())
+    if json_output:
+        total = {"rows": rows, "failed": failed, "seconds": round(seconds, 3)}
+        click.echo(json.dumps({"accounts": summaries, **total}))
     else:
-        for name, item in summary.items():
-            shown = item["error"] if "error" in item else f"{item['rows']:,} rows to {item['file']}"
-            click.echo(f"{name}: {shown}")
-    if any("error" in item for item in summary.values()):
-        ctx.exit(1)
+        for name, item in summaries.items():
+            if "error" not in item:
+                resumed = f" ({item['days_resumed']:,} resumed)" if item["days_resumed"] else ""
+                click.echo(
+                    f"{name}: {item['rows']:,} rows from {item['days']:,} days{resumed} "
+                    f"written to {item['path']}"
+                )
+        done = len(summaries) - len(failed)
+        failures = f", {len(failed)} failed" if failed else ""
+        click.echo(f"total: {rows:,} rows from {done} account{'' if done == 1 else 's'}{failures}")
+        for name in failed:
+            click.echo(f"error: {name}: {summaries[name]['error']}", err=True)
+    if failed:
+        if not json_output:
+            click.echo("run the same `cdrs pull` again to resume the failed accounts", err=True)
+        ctx.exit(EXIT_FAILURE)

@@ -22,13 +22,13 @@ from simwood_async._cli import (
     _with_sandbox,
     cli,
 )
+from simwood_async._cli_accounts import profile_outputs, pull_profiles
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
     from simwood_async._client import SimwoodClient
     from simwood_async.cdrs import PullProgress
-    from simwood_async.cdrs._writers import FileFormat
 
 __all__ = ["cdrs"]
 
@@ -106,6 +106,12 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
+def _recorded_range(outputs: list[Path], days: int) -> tuple[dt.date, dt.date] | None:
+    """The range the unfinished `--days N` pulls to `outputs` recorded, if they agree on one."""
+    recorded = {r for output in outputs if (r := _recorded_days(output, days)) is not None}
+    return recorded.pop() if len(recorded) == 1 else None
+
+
 def _recorded_days(output: Path, days: int) -> tuple[dt.date, dt.date] | None:
     """The range of an unfinished `--days N` pull to `output`, if its checkpoint has one."""
     from simwood_async.cdrs._checkpoint import load_checkpoint, partial_path  # noqa: PLC0415
@@ -124,6 +130,38 @@ def _recorded_days(output: Path, days: int) -> tuple[dt.date, dt.date] | None:
     return first.date(), last
 
 
+def _period(
+    ctx: click.Context, options: dict[str, Any], outputs: list[Path]
+) -> tuple[dt.datetime | dt.date, dt.datetime | dt.date | None]:
+    """`--from`/`--to`, or `--days N` (the range an unfinished pull to `outputs` recorded)."""
+    state = ctx.ensure_object(State)
+    output: Path = options["output"]
+    to_stdout = str(output) == "-"
+    start: dt.datetime | dt.date
+    end: dt.datetime | dt.date | None
+    if options["days"] is not None:
+        if options["start"] or options["end"]:
+            raise click.UsageError("use either --days or --from/--to")
+        today = state.now().astimezone(GMT).date()
+        start, end = today - dt.timedelta(days=options["days"]), today - dt.timedelta(days=1)
+        recorded = (
+            None if options["restart"] or to_stdout else _recorded_range(outputs, options["days"])
+        )
+        if recorded is not None and recorded != (start, end):
+            start, end = recorded
+            click.echo(
+                f"resuming the unfinished pull of {start} to {end} recorded for {output} "
+                "(--restart to pull the last days instead)",
+                err=True,
+            )
+    elif options["start"]:
+        start = _parse_when(options["start"], name="--from")
+        end = _parse_when(options["end"], name="--to") if options["end"] else None
+    else:
+        raise click.UsageError("give --from (and optionally --to), or --days")
+    return start, end
+
+
 @cdrs.command("pull")
 @click.option("--from", "start", help="First day or GMT time (YYYY-MM-DD[Thh:mm[:ss]]).")
 @click.option("--to", "end", help="Last day (included) or GMT end time (excluded); default now.")
@@ -136,8 +174,17 @@ def _recorded_days(output: Path, days: int) -> tuple[dt.date, dt.date] | None:
     "-o",
     "--output",
     required=True,
-    type=click.Path(dir_okay=False, writable=True, allow_dash=True, path_type=Path),
-    help="Output file, replaced when the pull completes (`-`: stdout).",
+    type=click.Path(writable=True, allow_dash=True, path_type=Path),
+    help="Output file, replaced when the pull completes (`-`: stdout); with --account-profile "
+    "a directory or a template such as `cdrs-{account}.jsonl`.",
+)
+@click.option(
+    "--account-profile",
+    "account_profiles",
+    multiple=True,
+    metavar="NAME",
+    help="Pull the config file's [accounts.NAME] profile; repeat for several accounts, "
+    "pulled concurrently, one file and checkpoint each.",
 )
 @click.option(
     "--format",
@@ -177,39 +224,30 @@ def cdrs_pull(ctx: click.Context, /, **options: Any) -> None:
     again (`--days N` resumes the range it recorded, even after midnight). Example:
 
         simwood cdrs pull --from 2026-11-01 --to 2026-11-07 -o cdrs.jsonl
+
+    Several accounts (profiles of the config file) under one --concurrency limit:
+
+        simwood cdrs pull --account-profile main --account-profile r7 --days 7 -o cdrs/
     """
     state = ctx.ensure_object(State)
-    start: dt.datetime | dt.date
-    end: dt.datetime | dt.date | None
     output: Path = options["output"]
     to_stdout = str(output) == "-"
-    if options["days"] is not None:
-        if options["start"] or options["end"]:
-            raise click.UsageError("use either --days or --from/--to")
-        today = state.now().astimezone(GMT).date()
-        start, end = today - dt.timedelta(days=options["days"]), today - dt.timedelta(days=1)
-        recorded = (
-            None if options["restart"] or to_stdout else _recorded_days(output, options["days"])
-        )
-        if recorded is not None and recorded != (start, end):
-            start, end = recorded
-            click.echo(
-                f"resuming the unfinished pull of {start} to {end} recorded for {output} "
-                "(--restart to pull the last days instead)",
-                err=True,
-            )
-    elif options["start"]:
-        start = _parse_when(options["start"], name="--from")
-        end = _parse_when(options["end"], name="--to") if options["end"] else None
+    names = list(dict.fromkeys(options["account_profiles"]))
+    if names:
+        targets, file_format = profile_outputs(output, names, options["file_format"])
+    elif output.is_dir():
+        raise click.BadParameter(f"File {str(output)!r} is a directory.", param_hint="'-o'")
     else:
-        raise click.UsageError("give --from (and optionally --to), or --days")
-    file_format: FileFormat = options["file_format"] or (
-        "csv" if output.suffix.lower() == ".csv" else "jsonl"
-    )
+        targets = {"": output}
+    start, end = _period(ctx, options, list(targets.values()))
     json_output = options["json_output"]
     show = options["progress"]
     if show is None:
         show = not json_output and sys.stderr.isatty()
+    if names:
+        pull_profiles(ctx, targets, start, end, file_format=file_format, show=show)
+        return
+    file_format = options["file_format"] or ("csv" if output.suffix.lower() == ".csv" else "jsonl")
 
     async def job(client: SimwoodClient) -> Any:
         started = time.monotonic()
@@ -271,9 +309,3 @@ def cdrs_pull(ctx: click.Context, /, **options: Any) -> None:
             f"written to {where} ({_plural(result.size, 'byte')}, {seconds:.1f} s)",
             err=to_stdout,
         )
-
-
-# Several accounts in one run: its own module, registered under `cdrs`.
-from simwood_async._cli_accounts import pull_accounts_command  # noqa: E402
-
-cdrs.add_command(pull_accounts_command)

@@ -13,6 +13,13 @@ username = "api-user"
 password = "..."        # or leave it out and set SIMWOOD_API_PASSWORD
 account = "930000"
 base_url = "https://api.simwood.com/v3/"   # optional
+
+# Named account profiles (`simwood cdrs pull --account-profile NAME`), beside the default:
+[accounts.reseller-7]
+username = "other-user"
+password_env = "R7_PASSWORD"   # or password = "..." (then keep the file private)
+account = "930777"
+base_url = "https://api.simwood.com/v3/"   # optional
 ```
 """
 
@@ -20,15 +27,20 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+
+import attrs
 
 from simwood_async._http import Credentials
 from simwood_async.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
+
+    from simwood_async._client import SimwoodClient
 
 __all__ = [
     "CONFIG_KEYS",
@@ -38,7 +50,10 @@ __all__ = [
     "ENV_CONFIG",
     "ENV_PASSWORD",
     "ENV_USER",
+    "PROFILE_KEYS",
+    "AccountProfile",
     "config_file_path",
+    "read_account_profiles",
     "read_config_file",
     "resolve_base_url",
     "resolve_credentials",
@@ -51,6 +66,45 @@ ENV_ACCOUNT: Final = "SIMWOOD_ACCOUNT"
 ENV_BASE_URL: Final = "SIMWOOD_BASE_URL"
 ENV_CONFIG: Final = "SIMWOOD_CONFIG"
 CONFIG_KEYS: Final = frozenset({"username", "password", "account", "base_url"})
+#: The keys of an `[accounts.NAME]` profile.
+PROFILE_KEYS: Final = frozenset({"username", "password", "password_env", "account", "base_url"})
+_PROFILES: Final = "accounts"
+_PROFILE_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+@attrs.frozen(kw_only=True)
+class AccountProfile:
+    """A named account of the config file's `[accounts.NAME]` tables.
+
+    Attributes:
+        name: The profile's name (letters, digits, `_`, `.`, `-`).
+        username: API username.
+        password: API password, from `password` or the variable `password_env` names (never
+            shown in a repr).
+        account: Account id.
+        base_url: API root, if the profile sets one.
+    """
+
+    name: str
+    username: str
+    password: str = attrs.field(repr=False)
+    account: str
+    base_url: str | None = None
+
+    def client(self, **options: Any) -> SimwoodClient:
+        """A `SimwoodClient` for the profile (`options`: any other `SimwoodClient` argument).
+
+        The environment's `SIMWOOD_*` settings do not apply: the profile is the whole story.
+        """
+        from simwood_async._client import SimwoodClient  # noqa: PLC0415 - it imports this
+
+        settings: dict[str, Any] = {
+            "username": self.username,
+            "password": self.password,
+            "base_url": self.base_url,
+            "env": {},
+        }
+        return SimwoodClient(self.account, **{**settings, **options})
 
 
 def config_file_path(env: Mapping[str, str] | None = None) -> Path | None:
@@ -75,15 +129,7 @@ def _toml() -> Any:
     return importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
 
 
-def read_config_file(path: Path | None, *, required: bool = False) -> dict[str, str]:
-    """The file's settings ({} when there is none and it is not `required`).
-
-    Raises:
-        ConfigurationError: It cannot be read or parsed, or has unknown keys or non-string
-            values, or it is `required` and missing.
-    """
-    if path is None:
-        return {}
+def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
     try:
         content = path.read_bytes()
     except FileNotFoundError as err:
@@ -94,21 +140,121 @@ def read_config_file(path: Path | None, *, required: bool = False) -> dict[str, 
         raise ConfigurationError(f"cannot read config file {str(path)!r}: {err.strerror}") from err
     toml = _toml()
     try:
-        data = toml.loads(content.decode("utf-8"))
+        data: dict[str, Any] = toml.loads(content.decode("utf-8"))
     except (toml.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigurationError(f"config file {str(path)!r} is not valid TOML: {err}") from err
-    unknown = set(data) - CONFIG_KEYS
+    return data
+
+
+def _strings(path: Path, table: Mapping[str, Any], where: str = "") -> dict[str, str]:
+    result = {}
+    for key, value in table.items():
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise ConfigurationError(f"config file {str(path)!r}: {where}{key} must be a string")
+        result[key] = str(value)
+    return result
+
+
+def _profile_tables(path: Path, data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """The `[accounts.NAME]` tables, checked for shape and keys (values never shown)."""
+    tables = data.get(_PROFILES, {})
+    if not isinstance(tables, dict):
+        raise ConfigurationError(
+            f"config file {str(path)!r}: `accounts` must hold [accounts.NAME] tables"
+        )
+    profiles = {}
+    for name, table in tables.items():
+        if not _PROFILE_NAME.fullmatch(name):
+            raise ConfigurationError(
+                f"config file {str(path)!r}: profile name {name!r} must be letters, digits, "
+                "'_', '.' or '-'"
+            )
+        if not isinstance(table, dict):
+            raise ConfigurationError(
+                f"config file {str(path)!r}: [accounts.{name}] must be a table"
+            )
+        unknown = set(table) - PROFILE_KEYS
+        if unknown:
+            raise ConfigurationError(
+                f"config file {str(path)!r}: unknown key {min(unknown)!r} in "
+                f"[accounts.{name}]; expected {sorted(PROFILE_KEYS)}"
+            )
+        profiles[name] = _strings(path, table, f"[accounts.{name}] ")
+    return profiles
+
+
+def read_config_file(path: Path | None, *, required: bool = False) -> dict[str, str]:
+    """The file's top-level settings ({} when there is none and it is not `required`).
+
+    The `[accounts.NAME]` profiles are checked too (see `read_account_profiles`), not returned.
+
+    Raises:
+        ConfigurationError: It cannot be read or parsed, or has unknown keys or non-string
+            values, or it is `required` and missing.
+    """
+    if path is None:
+        return {}
+    data = _read_toml(path, required=required)
+    unknown = set(data) - CONFIG_KEYS - {_PROFILES}
     if unknown:
         raise ConfigurationError(
             f"config file {str(path)!r}: unknown keys {sorted(unknown)}; "
-            f"expected {sorted(CONFIG_KEYS)}"
+            f"expected {sorted(CONFIG_KEYS)} and [accounts.NAME] tables"
         )
-    result = {}
-    for key, value in data.items():
-        if not isinstance(value, (str, int)) or isinstance(value, bool):
-            raise ConfigurationError(f"config file {str(path)!r}: {key} must be a string")
-        result[key] = str(value)
-    return result
+    _profile_tables(path, data)
+    return _strings(path, {k: v for k, v in data.items() if k != _PROFILES})
+
+
+def read_account_profiles(
+    path: Path, names: Sequence[str] | None = None, env: Mapping[str, str] | None = None
+) -> list[AccountProfile]:
+    """The named profiles of the config file at `path` (all of them when `names` is None).
+
+    Raises:
+        ConfigurationError: The file is missing or unusable, a name has no profile, or a
+            profile lacks its username, account or password (`password_env` naming an unset
+            variable). The message names the file, profile and key, never a password.
+    """
+    env = os.environ if env is None else env
+    tables = _profile_tables(path, _read_toml(path, required=True))
+    if names is None:
+        names = list(tables)
+    unknown = [name for name in names if name not in tables]
+    if not names or unknown:
+        have = ", ".join(sorted(tables)) or "none"
+        asked = f"no [accounts.{unknown[0]}] profile" if unknown else "no [accounts.NAME] profile"
+        raise ConfigurationError(f"config file {str(path)!r} has {asked} (profiles: {have})")
+    profiles = []
+    for name in dict.fromkeys(names):
+        table = tables[name]
+        where = f"config file {str(path)!r}: [accounts.{name}]"
+        if "password" in table and "password_env" in table:
+            raise ConfigurationError(f"{where} sets both password and password_env; keep one")
+        password = table.get("password")
+        if "password_env" in table:
+            password = env.get(table["password_env"])
+            if not password:
+                raise ConfigurationError(
+                    f"{where}: password_env names {table['password_env']!r}, which is not set"
+                )
+        missing = [key for key in ("username", "account") if not table.get(key)]
+        if not password and "password_env" not in table:
+            missing.append("password (or password_env)")
+        if missing:
+            raise ConfigurationError(f"{where} is missing {', '.join(missing)}")
+        account = table["account"]
+        if not (account.isascii() and account.isalnum()):
+            raise ConfigurationError(f"{where}: account must be an account id such as '930000'")
+        profiles.append(
+            AccountProfile(
+                name=name,
+                username=table["username"],
+                password=str(password),
+                account=account,
+                base_url=table.get("base_url") or None,
+            )
+        )
+    return profiles
 
 
 def resolve_base_url(

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import attrs
 
+from simwood_async._config import AccountProfile, config_file_path, read_account_profiles
 from simwood_async.cdrs._api import DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, MAX_CONCURRENCY
 from simwood_async.cdrs._puller import PullProgress
 from simwood_async.cdrs._windows import plan_range, utc_now
 from simwood_async.cdrs._writers import FORMATS, FileFormat
-from simwood_async.exceptions import InvalidInputError, SimwoodError
+from simwood_async.exceptions import ConfigurationError, InvalidInputError, SimwoodError
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -23,7 +25,13 @@ if TYPE_CHECKING:
     from simwood_async.cdrs._api import PullResult
     from simwood_async.cdrs._models import CdrFilter
 
-__all__ = ["AccountPull", "MultiPullProgress", "pull_accounts"]
+__all__ = [
+    "AccountProfile",
+    "AccountPull",
+    "MultiPullProgress",
+    "account_profiles",
+    "pull_accounts",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -63,6 +71,46 @@ class MultiPullProgress:
     accounts: Mapping[str, PullProgress]
     rows: int
     pages: int
+
+
+def account_profiles(
+    names: Sequence[str] | None = None,
+    *,
+    config: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> list[AccountProfile]:
+    """The config file's `[accounts.NAME]` profiles (all of them when `names` is None).
+
+    ```python
+    profiles = account_profiles(["main", "reseller-7"])
+    async with AsyncExitStack() as stack:
+        pulls = [
+            AccountPull(
+                client=await stack.enter_async_context(p.client()),
+                file=f"cdrs-{p.name}.jsonl",
+                name=p.name,
+            )
+            for p in profiles
+        ]
+        results = await pull_accounts(pulls, date(2026, 11, 1), date(2026, 11, 7))
+    ```
+
+    Args:
+        names: The profiles wanted, in this order.
+        config: The config file (default `$SIMWOOD_CONFIG`, else
+            `~/.config/simwood/config.toml`, as `SimwoodClient()` reads it).
+        env: Where `password_env` variables are looked up (default `os.environ`).
+
+    Raises:
+        ConfigurationError: No such file or profile, or a profile is incomplete (the message
+            names the file, profile and key, never a password).
+
+    .. versionadded:: 0.1.0
+    """
+    path = Path(config) if config is not None else config_file_path(env)
+    if path is None:
+        raise ConfigurationError("no config file: pass config= or set SIMWOOD_CONFIG")
+    return read_account_profiles(path, names, env)
 
 
 async def pull_accounts(
