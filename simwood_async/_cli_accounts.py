@@ -203,10 +203,14 @@ def pull_profiles(
     start: dt.datetime | dt.date,
     end: dt.datetime | dt.date | None,
     *,
+    periods: dict[str, tuple[dt.date, dt.date]],
     file_format: FileFormat,
     show: bool,
 ) -> None:
-    """Pull every profile's CDRs to its file under one limit, report, and exit 1 on a failure."""
+    """Pull every profile's CDRs to its file under one limit, report, and exit 1 on a failure.
+
+    A profile in `periods` pulls that range (the one its checkpoint recorded) instead.
+    """
     from simwood_async.cdrs import AccountPull, pull_accounts  # noqa: PLC0415
 
     state: State = ctx.ensure_object(State)
@@ -227,6 +231,7 @@ def pull_profiles(
                     client=await stack.enter_async_context(opener(config)),
                     file=targets[name],
                     name=name,
+                    period=periods.get(name),
                 )
                 for name, config in configs.items()
             ]
@@ -261,7 +266,11 @@ def pull_profiles(
         click.echo(json.dumps({"accounts": summaries, **total}))
     else:
         for name, item in summaries.items():
-            if "error" not in item:
+            if "error" in item:
+                continue
+            if item["rows"] == 0 and item["days_resumed"] == item["days"] > 0:
+                click.echo(f"{name}: already complete ({item['days']:,} days) in {item['path']}")
+            else:
                 resumed = f" ({item['days_resumed']:,} resumed)" if item["days_resumed"] else ""
                 click.echo(
                     f"{name}: {item['rows']:,} rows from {item['days']:,} days{resumed} "

@@ -106,18 +106,17 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-def _recorded_range(outputs: list[Path], days: int) -> tuple[dt.date, dt.date] | None:
-    """The range the unfinished `--days N` pulls to `outputs` recorded, if they agree on one."""
-    recorded = {r for output in outputs if (r := _recorded_days(output, days)) is not None}
-    return recorded.pop() if len(recorded) == 1 else None
+def _recorded_days(
+    output: Path, days: int, *, complete: bool = False
+) -> tuple[dt.date, dt.date] | None:
+    """The range of an unfinished `--days N` pull to `output`, if its checkpoint has one.
 
-
-def _recorded_days(output: Path, days: int) -> tuple[dt.date, dt.date] | None:
-    """The range of an unfinished `--days N` pull to `output`, if its checkpoint has one."""
+    With `complete`, the range a many-account run recorded for it as completed instead.
+    """
     from simwood_async.cdrs._checkpoint import load_checkpoint, partial_path  # noqa: PLC0415
 
-    saved = load_checkpoint(output)
-    if saved is None or not partial_path(output).exists():
+    saved = load_checkpoint(output, complete=complete)
+    if saved is None or not (output if complete else partial_path(output)).exists():
         return None
     start, end = saved.identity.get("start"), saved.identity.get("end")
     try:
@@ -130,13 +129,38 @@ def _recorded_days(output: Path, days: int) -> tuple[dt.date, dt.date] | None:
     return first.date(), last
 
 
+def _resumed(
+    options: dict[str, Any], targets: dict[str, Path], today: tuple[dt.date, dt.date]
+) -> dict[str, tuple[dt.date, dt.date]]:
+    """Each target's own `--days N` range where it differs from today's: the one recorded.
+
+    An unfinished pull resumes its range (said on stderr); a profile a many-account run
+    completed keeps its range, so it is not pulled again while the others finish.
+    """
+    days = options["days"]
+    if days is None or options["restart"] or str(options["output"]) == "-":
+        return {}
+    periods = {}
+    for name, output in targets.items():
+        recorded = _recorded_days(output, days)
+        if recorded is not None and recorded != today:
+            click.echo(
+                f"resuming the unfinished pull of {recorded[0]} to {recorded[1]} recorded for "
+                f"{output} (--restart to pull the last days instead)",
+                err=True,
+            )
+        elif name:
+            recorded = _recorded_days(output, days, complete=True)
+        if recorded is not None and recorded != today:
+            periods[name] = recorded
+    return periods
+
+
 def _period(
-    ctx: click.Context, options: dict[str, Any], outputs: list[Path]
+    ctx: click.Context, options: dict[str, Any]
 ) -> tuple[dt.datetime | dt.date, dt.datetime | dt.date | None]:
-    """`--from`/`--to`, or `--days N` (the range an unfinished pull to `outputs` recorded)."""
+    """`--from`/`--to`, or `--days N` (the N days before today)."""
     state = ctx.ensure_object(State)
-    output: Path = options["output"]
-    to_stdout = str(output) == "-"
     start: dt.datetime | dt.date
     end: dt.datetime | dt.date | None
     if options["days"] is not None:
@@ -144,16 +168,6 @@ def _period(
             raise click.UsageError("use either --days or --from/--to")
         today = state.now().astimezone(GMT).date()
         start, end = today - dt.timedelta(days=options["days"]), today - dt.timedelta(days=1)
-        recorded = (
-            None if options["restart"] or to_stdout else _recorded_range(outputs, options["days"])
-        )
-        if recorded is not None and recorded != (start, end):
-            start, end = recorded
-            click.echo(
-                f"resuming the unfinished pull of {start} to {end} recorded for {output} "
-                "(--restart to pull the last days instead)",
-                err=True,
-            )
     elif options["start"]:
         start = _parse_when(options["start"], name="--from")
         end = _parse_when(options["end"], name="--to") if options["end"] else None
@@ -239,14 +253,20 @@ def cdrs_pull(ctx: click.Context, /, **options: Any) -> None:
         raise click.BadParameter(f"File {str(output)!r} is a directory.", param_hint="'-o'")
     else:
         targets = {"": output}
-    start, end = _period(ctx, options, list(targets.values()))
+    start, end = _period(ctx, options)
+    periods = (
+        _resumed(options, targets, (start, end))  # type: ignore[arg-type] # dates with --days
+        if options["days"] is not None
+        else {}
+    )
     json_output = options["json_output"]
     show = options["progress"]
     if show is None:
         show = not json_output and sys.stderr.isatty()
     if names:
-        pull_profiles(ctx, targets, start, end, file_format=file_format, show=show)
+        pull_profiles(ctx, targets, start, end, periods=periods, file_format=file_format, show=show)
         return
+    start, end = periods.get("", (start, end))
     file_format = options["file_format"] or ("csv" if output.suffix.lower() == ".csv" else "jsonl")
 
     async def job(client: SimwoodClient) -> Any:

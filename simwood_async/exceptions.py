@@ -20,6 +20,7 @@ SimwoodError
 │   │   └── ServerError                   5xx
 │   ├── ApiError                          {"success": false, "errors": [...]} with a 2xx status
 │   └── DecodeError                       bad JSON, an HTML error page, an unexpected shape
+├── PullFailedError                       one account of a many-account pull failed off the API
 └── ReportError                           an asynchronous report could not be delivered
     ├── ReportExpiredError                gone (404) and the re-request budget is spent
     ├── ReportTimeoutError                not ready by the report's deadline
@@ -54,6 +55,7 @@ __all__ = [
     "InvalidInputError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PullFailedError",
     "RateLimitedError",
     "ReportDownloadError",
     "ReportError",
@@ -217,6 +219,13 @@ class ApiError(ResponseError):
 
 class DecodeError(ResponseError):
     """The body could not be decoded: bad JSON, an HTML error page, an unexpected shape."""
+
+
+class PullFailedError(SimwoodError):
+    """One account of `pull_accounts` failed on something other than the API.
+
+    For example its file could not be written; the original error is `__cause__`.
+    """
 
 
 class ReportError(SimwoodError):

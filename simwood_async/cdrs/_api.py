@@ -113,6 +113,31 @@ class CdrsApi(Area):
         wire = {k: v for k, v in self._conv.unstructure(cdr_filter).items() if v is not None}
         return wire or None
 
+    def _file_plan(
+        self,
+        start: dt.datetime | dt.date,
+        end: dt.datetime | dt.date | None,
+        *,
+        format: FileFormat,  # noqa: A002 - as in `pull_to_file`
+        filter: CdrFilter | None,  # noqa: A002 - the API's name
+        window: dt.timedelta | None,
+        now: Callable[[], dt.datetime],
+    ) -> tuple[dict[str, str | None], dt.datetime, dt.datetime]:
+        """A `pull_to_file`'s identity (as its checkpoint records it), first instant and end."""
+        one_of("format", format, FORMATS)
+        first, requested_until = plan_range(start, end, now=now(), enforce_age=False)
+        wire_filter = self._filter_wire(filter)
+        identity = {
+            "account": self._t.account,
+            "start": first.isoformat(),
+            # The end as asked for, not clamped to now: the same pull after midnight is the same.
+            "end": _end_key(end),
+            "filter": _json.dumps(wire_filter).decode() if wire_filter else None,
+            "window": str(int(window.total_seconds())) if window is not None else None,
+            "format": format,
+        }
+        return identity, first, requested_until
+
     async def _request_page(
         self,
         *,
@@ -344,19 +369,11 @@ class CdrsApi(Area):
             SimwoodError: A page failed after its retries (the checkpoint stays, so the
                 pull can be resumed).
         """
-        one_of("format", format, FORMATS)
-        first, requested_until = plan_range(start, end, now=now(), enforce_age=False)
+        identity, first, requested_until = self._file_plan(
+            start, end, format=format, filter=filter, window=window, now=now
+        )
         out = Path(file)
         wire_filter = self._filter_wire(filter)
-        identity = {
-            "account": self._t.account,
-            "start": first.isoformat(),
-            # The end as asked for, not clamped to now: the same pull after midnight is the same.
-            "end": _end_key(end),
-            "filter": _json.dumps(wire_filter).decode() if wire_filter else None,
-            "window": str(int(window.total_seconds())) if window is not None else None,
-            "format": format,
-        }
         sink = CdrFile(out, file_format=format, identity=identity)
         await sink.prepare(resume=resume)
         until = dt.datetime.fromisoformat(sink.until) if sink.until else requested_until
@@ -394,6 +411,7 @@ class CdrsApi(Area):
             limiter=limiter,
             windows_total=len(windows),
         )
+        report(engine.progress())  # from the start: the windows resumed, the total
         await sink.open()
         complete = False
         try:

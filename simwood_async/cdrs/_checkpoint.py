@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Checkpoint",
     "checkpoint_path",
+    "complete_path",
     "describe_plan",
     "load_checkpoint",
     "partial_path",
@@ -41,6 +42,11 @@ _VERSION: Final = 2
 def checkpoint_path(path: Path) -> Path:
     """The sidecar of an output file."""
     return path.with_name(path.name + ".checkpoint.json")
+
+
+def complete_path(path: Path) -> Path:
+    """Where a many-account run records a finished account's plan until every account is done."""
+    return path.with_name(path.name + ".complete.json")
 
 
 def partial_path(path: Path) -> Path:
@@ -71,9 +77,9 @@ class Checkpoint:
     done: tuple[str, ...]
     size: int
 
-    def save(self, path: Path) -> None:
-        """Write the sidecar of `path` atomically."""
-        target = checkpoint_path(path)
+    def save(self, path: Path, *, complete: bool = False) -> None:
+        """Write the sidecar of `path` (its `complete_path` if `complete`) atomically."""
+        target = complete_path(path) if complete else checkpoint_path(path)
         temporary = target.with_name(target.name + ".tmp")
         data = {
             "version": _VERSION,
@@ -89,10 +95,10 @@ class Checkpoint:
         temporary.replace(target)
 
 
-def load_checkpoint(path: Path) -> Checkpoint | None:
-    """The sidecar of `path`, or None if there is none or it cannot be used."""
+def load_checkpoint(path: Path, *, complete: bool = False) -> Checkpoint | None:
+    """The sidecar of `path` (its `complete_path` if `complete`), or None if unusable."""
     try:
-        content = checkpoint_path(path).read_bytes()
+        content = (complete_path(path) if complete else checkpoint_path(path)).read_bytes()
     except OSError:
         return None
     try:
@@ -112,7 +118,7 @@ def load_checkpoint(path: Path) -> Checkpoint | None:
         return None
 
 
-def remove_checkpoint(path: Path) -> None:
-    """Delete the sidecar of `path`, if any."""
+def remove_checkpoint(path: Path, *, complete: bool = False) -> None:
+    """Delete the sidecar of `path` (its `complete_path` if `complete`), if any."""
     with contextlib.suppress(FileNotFoundError):
-        checkpoint_path(path).unlink()
+        (complete_path(path) if complete else checkpoint_path(path)).unlink()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -11,18 +12,26 @@ import anyio
 import attrs
 
 from simwood_async._config import AccountProfile, config_file_path, read_account_profiles
-from simwood_async.cdrs._api import DEFAULT_CONCURRENCY, DEFAULT_PAGE_SIZE, MAX_CONCURRENCY
+from simwood_async.cdrs._api import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PAGE_SIZE,
+    MAX_CONCURRENCY,
+    PullResult,
+)
+from simwood_async.cdrs._checkpoint import Checkpoint, load_checkpoint, remove_checkpoint
 from simwood_async.cdrs._puller import PullProgress
-from simwood_async.cdrs._windows import plan_range, utc_now
+from simwood_async.cdrs._windows import split_windows, utc_now
 from simwood_async.cdrs._writers import FORMATS, FileFormat
-from simwood_async.exceptions import ConfigurationError, InvalidInputError, SimwoodError
+from simwood_async.exceptions import (
+    ConfigurationError,
+    InvalidInputError,
+    PullFailedError,
+    SimwoodError,
+)
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     # Annotations only (attrs does not evaluate them): `_client` imports this package.
     from simwood_async._client import SimwoodClient  # noqa: TC004
-    from simwood_async.cdrs._api import PullResult
     from simwood_async.cdrs._models import CdrFilter
 
 __all__ = [
@@ -42,6 +51,8 @@ class AccountPull:
         client: An open `SimwoodClient` for the account.
         file: The account's output file (its checkpoint sits next to it).
         name: How results and progress name it (default: the client's account id).
+        period: This account's `(start, end)`, instead of the call's (e.g. the range its
+            unfinished pull recorded).
 
     .. versionadded:: 0.1.0
     """
@@ -49,6 +60,7 @@ class AccountPull:
     client: SimwoodClient
     file: str | os.PathLike[str]
     name: str | None = None
+    period: tuple[dt.datetime | dt.date, dt.datetime | dt.date | None] | None = None
 
     @property
     def key(self) -> str:
@@ -140,11 +152,15 @@ async def pull_accounts(
 
     Every account is pulled as `client.cdrs.pull_to_file` pulls one, and all of them share
     one limit of `concurrency` requests in flight. An account that fails (after its
-    retries) does not stop the others: its result is the error and its checkpoint stays,
-    so running the same call again resumes it where it stopped.
+    retries, or on anything else, such as its file) does not stop the others: its result is
+    the error and its checkpoint stays, so running the same call again resumes it where it
+    stopped. Until every account has completed, a completed account's plan is recorded
+    beside its file (`FILE.complete.json`): the same call again does not pull it again (its
+    result has no rows, every window resumed). Once all complete, the records are removed.
 
     Args:
-        pulls: The accounts (distinct names and files).
+        pulls: The accounts (distinct names and files); each pulls `start` to `end` unless
+            it has its own `period`.
         start: As for `pull_to_file`.
         end: As for `pull_to_file`.
         concurrency: Requests in flight at once, all accounts together.
@@ -152,12 +168,15 @@ async def pull_accounts(
         filter: Only calls matching this, in every account.
         page_size: Rows per request.
         window: Split days further (e.g. `timedelta(hours=1)`).
-        resume: Use each file's matching checkpoint if there is one.
-        on_progress: Called with a `MultiPullProgress` after every page of any account.
+        resume: Use each file's matching checkpoint (or completion record) if there is one.
+        on_progress: Called with a `MultiPullProgress` when each account starts (with the
+            windows it resumed) and after every page of any account.
         now: The current time (injectable for tests and sandboxes).
 
     Returns:
-        Each account's `PullResult`, or the `SimwoodError` that stopped it, by name.
+        Each account's `PullResult`, or the `SimwoodError` that stopped it, by name (a
+        failure that is not the API's is a `PullFailedError` naming it, the original as its
+        cause).
 
     Raises:
         InvalidInputError: Raised before any request: no accounts, repeated names or files,
@@ -174,7 +193,12 @@ async def pull_accounts(
         raise InvalidInputError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
     if isinstance(concurrency, bool) or not 1 <= concurrency <= MAX_CONCURRENCY:
         raise InvalidInputError(f"concurrency must be an int from 1 to {MAX_CONCURRENCY}")
-    plan_range(start, end, now=now(), enforce_age=False)
+    plans = {
+        pull.key: pull.client.cdrs._file_plan(  # noqa: SLF001 - this package's own
+            *(pull.period or (start, end)), format=format, filter=filter, window=window, now=now
+        )[0]
+        for pull in pulls
+    }
     limiter = anyio.CapacityLimiter(concurrency)
     latest: dict[str, PullProgress] = {}
     results: dict[str, PullResult | SimwoodError] = {}
@@ -195,23 +219,89 @@ async def pull_accounts(
 
     async def one(pull: AccountPull) -> None:
         options: dict[str, Any] = {"format": format, "filter": filter, "window": window}
+        out = Path(pull.file)
+        report = reporter(pull.key)
         try:
+            if resume:
+                done = await anyio.to_thread.run_sync(_completed, out, plans[pull.key], format)
+                if done is not None:
+                    report(_finished_progress(done))
+                    results[pull.key] = done
+                    return
             results[pull.key] = await pull.client.cdrs.pull_to_file(
-                pull.file,
-                start,
-                end,
+                out,
+                *(pull.period or (start, end)),
                 concurrency=concurrency,
                 page_size=page_size,
                 resume=resume,
-                on_progress=reporter(pull.key),
+                on_progress=report,
                 now=now,
                 limiter=limiter,
                 **options,
             )
         except SimwoodError as err:  # this account only: its checkpoint stays for a resume
             results[pull.key] = err
+        except Exception as err:  # noqa: BLE001 - any failure is this account's alone
+            failed = PullFailedError(f"{type(err).__name__}: {err}")
+            failed.__cause__ = err
+            results[pull.key] = failed
 
     async with anyio.create_task_group() as tg:
         for pull in pulls:
             tg.start_soon(one, pull)
+    everyone = all(isinstance(results[name], PullResult) for name in names)
+    await anyio.to_thread.run_sync(_record, pulls, plans, results, window, everyone)
     return {name: results[name] for name in names}
+
+
+def _completed(out: Path, identity: dict[str, str | None], format: FileFormat) -> PullResult | None:  # noqa: A002
+    """The result of an account this run already completed, if its record matches the file."""
+    saved = load_checkpoint(out, complete=True)
+    if saved is None or saved.identity != identity:
+        return None
+    try:
+        size = out.stat().st_size
+    except OSError:
+        return None
+    if size != saved.size:
+        return None
+    return PullResult(
+        path=out,
+        format=format,
+        rows=0,
+        pages=0,
+        windows=len(saved.done),
+        windows_resumed=len(saved.done),
+        size=size,
+        start=dt.datetime.fromisoformat(identity["start"] or ""),
+        until=dt.datetime.fromisoformat(saved.until),
+    )
+
+
+def _finished_progress(result: PullResult) -> PullProgress:
+    return PullProgress(
+        rows=0, pages=0, windows_done=result.windows, windows_total=result.windows, elapsed=0.0
+    )
+
+
+def _record(
+    pulls: Sequence[AccountPull],
+    plans: Mapping[str, dict[str, str | None]],
+    results: Mapping[str, PullResult | SimwoodError],
+    window: dt.timedelta | None,
+    everyone: bool,
+) -> None:
+    """Record each completed account's plan while another is unfinished; else drop them all."""
+    for pull in pulls:
+        out = Path(pull.file)
+        result = results[pull.key]
+        if everyone or not isinstance(result, PullResult):
+            remove_checkpoint(out, complete=True)
+        else:
+            keys = tuple(w.key for w in split_windows(result.start, result.until, window=window))
+            Checkpoint(
+                identity=plans[pull.key],
+                until=result.until.isoformat(),
+                done=keys,
+                size=result.size,
+            ).save(out, complete=True)

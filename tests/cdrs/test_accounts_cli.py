@@ -14,7 +14,7 @@ from tests.cdrs.test_accounts import DAYS, START, Counted, truth, written
 from simwood_async import AuthenticationError, RetryPolicy
 from simwood_async._cli import State, cli
 from simwood_async.cdrs import AccountPull, account_profiles, pull_accounts, row_identity
-from simwood_async.cdrs._checkpoint import checkpoint_path
+from simwood_async.cdrs._checkpoint import checkpoint_path, complete_path
 from simwood_async.sandbox import IN_PROCESS_BASE_URL, ManualClock, Sandbox
 
 SECRET_B = "pw-b-Qx71-never-shown"
@@ -110,13 +110,19 @@ def test_two_profiles_one_fails_half_way_and_the_rerun_resumes_it(config_env, tm
     assert checkpoint_path(out / "bob.jsonl").exists()
     assert not checkpoint_path(out / "alice.jsonl").exists()
     assert sorted(accounts.opened) == ["930001", "930002"]  # each with its own credentials
+    assert complete_path(out / "alice.jsonl").exists()  # alice's plan, while bob is unfinished
     accounts.links["930002"].fail_from = None
+    asked_alice = accounts.boxes["930001"].stats.total
     second = invoke([*args, "--page-size", "50", "--json"], config_env, accounts.state())
     assert second.exit_code == 0, second.output
     summary = json.loads(second.stdout)
     assert summary["failed"] == []
     assert 1 <= summary["accounts"]["bob"]["days_resumed"] <= 3
-    assert summary["accounts"]["alice"]["rows"] == len(truth(accounts.boxes["930001"]))
+    alice = summary["accounts"]["alice"]
+    assert (alice["rows"], alice["days_resumed"]) == (0, len(DAYS))  # already complete
+    assert accounts.boxes["930001"].stats.total == asked_alice  # not pulled again
+    assert summary["rows"] == summary["accounts"]["bob"]["rows"] > 0
+    assert not complete_path(out / "alice.jsonl").exists()  # every account done: dropped
     assert accounts.flight["peak"] == 3  # one global limit across both accounts
     for name, acc in (("alice", "930001"), ("bob", "930002")):
         rows = written(out / f"{name}.jsonl")
@@ -265,7 +271,7 @@ async def test_the_api_pulls_profiles_with_their_own_credentials(config_env, tmp
 
 
 def test_days_after_midnight_resume_the_range_the_failed_account_recorded(config_env, tmp_path):
-    """`--days 3` rerun the next day resumes the unfinished account's recorded range."""
+    """`--days 3` rerun the next day resumes bob's recorded range; alice, done, is not pulled."""
     accounts = Accounts()
     accounts.links["930002"].fail_from = f"{DAYS[4]} 00:00:00"
     args = ["cdrs", "pull", *PROFILES, "--days", "3", "-o", str(tmp_path), "--json"]
@@ -275,10 +281,23 @@ def test_days_after_midnight_resume_the_range_the_failed_account_recorded(config
     accounts.links["930002"].fail_from = None
     state = accounts.state()
     state.now = lambda: START + dt.timedelta(days=1)
+    asked_alice = accounts.boxes["930001"].stats.total
     second = invoke(args, config_env, state)
     assert second.exit_code == 0, second.output
-    assert f"resuming the unfinished pull of {DAYS[3]} to {DAYS[5]}" in second.stderr
-    assert json.loads(second.stdout)["accounts"]["bob"]["days_resumed"] == 1
+    resuming = [line for line in second.stderr.splitlines() if line.startswith("resuming")]
+    assert len(resuming) == 1
+    assert f"resuming the unfinished pull of {DAYS[3]} to {DAYS[5]}" in resuming[0]
+    assert "bob.jsonl" in resuming[0]
+    summary = json.loads(second.stdout)
+    assert summary["accounts"]["bob"]["days_resumed"] == 1
+    alice = summary["accounts"]["alice"]
+    assert (alice["rows"], alice["days"], alice["days_resumed"]) == (0, 3, 3)
+    assert alice["start"].startswith(str(DAYS[3]))  # its own recorded range, not today's
+    assert accounts.boxes["930001"].stats.total == asked_alice
+    alice_rows = written(tmp_path / "alice.jsonl")
+    assert set(alice_rows) == {
+        row_identity(r) for day in DAYS[3:] for r in accounts.boxes["930001"].voice_cdrs(day)
+    }
     bob = accounts.boxes["930002"]
     rows = written(tmp_path / "bob.jsonl")
     expected = {row_identity(r) for day in DAYS[3:] for r in bob.voice_cdrs(day)}
