@@ -10,9 +10,9 @@ import anyio
 import httpx
 import pytest
 
-from simwood_async import InvalidInputError, RetryPolicy, ServerError
+from simwood_async import InvalidInputError, PullFailedError, RetryPolicy, ServerError
 from simwood_async.cdrs import AccountPull, MultiPullProgress, pull_accounts, row_identity
-from simwood_async.cdrs._checkpoint import checkpoint_path
+from simwood_async.cdrs._checkpoint import checkpoint_path, complete_path
 from simwood_async.sandbox import ManualClock, Sandbox
 
 GMT = dt.timezone.utc
@@ -122,3 +122,104 @@ async def test_bad_account_lists_are_refused_before_any_request(tmp_path, case):
         with pytest.raises(InvalidInputError):
             await pull_accounts(pulls, DAYS[0], DAYS[-1], now=sandbox.now, **options)
     assert sandbox.stats.total == 0
+
+
+def _pair(tmp_path: Any) -> tuple[dict[str, Sandbox], dict[str, Counted], dict[str, Any]]:
+    """Two accounts' sandboxes, their counted transports and their output files."""
+    boxes = {
+        "alice": Sandbox(
+            seed=1, account="930001", username="alice", password="pw-a", clock=ManualClock(START)
+        ),
+        "bob": Sandbox(
+            seed=2, account="930002", username="bob", password="pw-b", clock=ManualClock(START)
+        ),
+    }
+    flight = {"now": 0, "peak": 0}
+    links = {name: Counted(box, flight) for name, box in boxes.items()}
+    return boxes, links, {name: tmp_path / f"{name}.jsonl" for name in boxes}
+
+
+async def test_a_file_error_fails_that_account_alone(tmp_path):
+    """An OSError on one account's file is its typed result; the other account completes."""
+    boxes, links, files = _pair(tmp_path)
+    files["alice"].mkdir()  # the finished pull cannot replace a directory: an OSError
+    (files["alice"] / "keep").write_text("")
+    retry = RetryPolicy(attempts=1)
+    async with (
+        boxes["alice"].client(transport=links["alice"], retry=retry) as a,
+        boxes["bob"].client(transport=links["bob"], retry=retry) as b,
+    ):
+        pulls = [
+            AccountPull(client=a, file=files["alice"], name="alice"),
+            AccountPull(client=b, file=files["bob"], name="bob"),
+        ]
+        results = await pull_accounts(pulls, DAYS[0], DAYS[-1], now=lambda: START)
+    failed = results["alice"]
+    assert isinstance(failed, PullFailedError)
+    assert isinstance(failed.__cause__, OSError)
+    assert str(failed).startswith(f"{type(failed.__cause__).__name__}: ")
+    assert checkpoint_path(files["alice"]).exists()  # kept for a resume
+    done = results["bob"]
+    assert not isinstance(done, Exception)
+    assert set(written(files["bob"])) == set(truth(boxes["bob"]))
+    assert not complete_path(files["alice"]).exists()
+    assert complete_path(files["bob"]).exists()  # recorded while alice is unfinished
+
+
+async def test_cancelling_the_run_is_not_an_account_failure(tmp_path):
+    """Cancelling the caller's scope mid-pull cancels every account; it is no result."""
+    boxes, links, files = _pair(tmp_path)
+    returned: list[Any] = []
+    async with (
+        boxes["alice"].client(transport=links["alice"]) as a,
+        boxes["bob"].client(transport=links["bob"]) as b,
+    ):
+        pulls = [
+            AccountPull(client=a, file=files["alice"], name="alice"),
+            AccountPull(client=b, file=files["bob"], name="bob"),
+        ]
+        with anyio.CancelScope() as scope:
+
+            def on_progress(progress: MultiPullProgress) -> None:
+                """Cancel once any page has arrived."""
+                if progress.pages:
+                    scope.cancel()
+
+            returned.append(
+                await pull_accounts(
+                    pulls, DAYS[0], DAYS[-1], now=lambda: START, on_progress=on_progress,
+                    page_size=50, concurrency=1,
+                )
+            )  # fmt: skip
+    assert scope.cancelled_caught
+    assert returned == []
+    assert not files["alice"].exists()
+    assert not files["bob"].exists()
+
+
+async def test_an_account_that_fails_at_once_shows_the_days_it_resumed(tmp_path):
+    """Each account reports progress when it starts: a resumed one that fails shows 3/6 days."""
+    boxes, links, files = _pair(tmp_path)
+    links["bob"].fail_from = f"{DAYS[3]} 00:00:00"
+    retry = RetryPolicy(attempts=1)
+    async with (
+        boxes["alice"].client(transport=links["alice"], retry=retry) as a,
+        boxes["bob"].client(transport=links["bob"], retry=retry) as b,
+    ):
+        pulls = [
+            AccountPull(client=a, file=files["alice"], name="alice"),
+            AccountPull(client=b, file=files["bob"], name="bob"),
+        ]
+        first = await pull_accounts(pulls, DAYS[0], DAYS[-1], now=lambda: START, concurrency=1)
+        assert isinstance(first["bob"], ServerError)
+        seen: list[MultiPullProgress] = []
+        second = await pull_accounts(
+            pulls, DAYS[0], DAYS[-1], now=lambda: START, concurrency=1, on_progress=seen.append
+        )
+    assert isinstance(second["bob"], ServerError)
+    bob = seen[-1].accounts["bob"]
+    assert (bob.windows_done, bob.windows_total, bob.rows) == (3, 6, 0)
+    alice = seen[-1].accounts["alice"]  # already complete: not pulled again
+    assert (alice.windows_done, alice.windows_total, alice.pages) == (6, 6, 0)
+    assert not isinstance(second["alice"], Exception)
+    assert second["alice"].rows == 0
