@@ -312,3 +312,35 @@ def test_without_profiles_a_directory_is_still_no_output_file(config_env, tmp_pa
     assert result.exit_code == 2
     assert "is a directory" in result.stderr
     assert accounts.opened == []
+
+
+def test_a_file_error_is_one_error_line_and_the_other_account_completes(config_env, tmp_path):
+    """An OSError on alice's file is `error: alice: ...` (exit 1, no traceback); bob completes."""
+    accounts = Accounts()
+    (tmp_path / "alice.jsonl").mkdir()  # the finished pull cannot replace a directory
+    (tmp_path / "alice.jsonl" / "keep").write_text("")
+    result = invoke(
+        ["cdrs", "pull", *PROFILES, *PERIOD, "-o", str(tmp_path)], config_env, accounts.state()
+    )
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert errors[0].startswith("error: alice: PullFailedError: ")
+    assert "Traceback" not in result.output
+    assert result.stdout.startswith("bob: ")
+    assert set(written(tmp_path / "bob.jsonl")) == set(truth(accounts.boxes["930002"]))
+
+
+def test_progress_shows_the_days_a_failing_account_resumed(config_env, tmp_path):
+    """A rerun's bar shows bob's resumed 3/6 days though bob fails on its first request."""
+    accounts = Accounts()
+    accounts.links["930002"].fail_from = f"{DAYS[3]} 00:00:00"
+    args = ["cdrs", "pull", *PROFILES, *PERIOD, "-o", str(tmp_path), "--concurrency", "1"]
+    assert invoke(args, config_env, accounts.state()).exit_code == 1
+    second = invoke([*args, "--progress"], config_env, accounts.state())
+    assert second.exit_code == 1
+    bars = {line.split()[0]: line.split() for line in second.stderr.splitlines() if "days" in line}
+    assert "3/6" in bars["bob"]
+    assert "6/6" in bars["alice"]
+    assert "already complete (6 days)" in second.stdout
