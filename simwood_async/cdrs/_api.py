@@ -352,7 +352,8 @@ class CdrsApi(Area):
             page_size: Rows per request.
             window: Split days further (e.g. `timedelta(hours=1)`).
             resume: Resume from the checkpoint if there is one; False starts afresh.
-            on_progress: Called with a `PullProgress` after every page.
+            on_progress: Called with a `PullProgress` when the pull starts (with the windows
+                it resumed) and after every page.
             limiter: A limit on requests in flight shared with other pulls (several
                 accounts under one limit: `simwood_async.cdrs.pull_accounts`).
             memory_limit: Bytes of page bodies held in memory (a window is written oldest
