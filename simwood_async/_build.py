@@ -1,7 +1,8 @@
 """Building one request: the body encodings (form, JSON, `payload`, multipart) and headers.
 
-`Transport` adds the credentials and sends what is built here: an `httpx.Request`, or for the
-fast transport's lean path (`_fast.py`) a `DirectRequest`. Nothing here does I/O.
+`Transport` sends what is built here (with the credentials, `request_headers`): an
+`httpx.Request`, or for the fast transport's lean path (`_fast.py`) a `DirectRequest`. Nothing
+here does I/O.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import httpx
 
 from simwood_async import _json
 from simwood_async._http import encode_params
+from simwood_async.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from simwood_async._fast import DirectRequest, DirectSender
 
-__all__ = ["UrlCache", "build_request", "default_headers"]
+__all__ = ["UrlCache", "build_request", "default_headers", "request_headers"]
 
 _MAX_CACHED_URLS: Final = 1024
 
@@ -111,6 +113,25 @@ def default_headers(http: httpx.AsyncClient) -> dict[str, str]:
     agent = headers.get("user-agent", "")
     if not agent or agent.startswith("python-httpx/"):
         headers["user-agent"] = f"simwood-async/{_version()} {agent}".strip()
+    return headers
+
+
+def request_headers(
+    headers: dict[str, str], auth_header: str | None, *, auth: bool
+) -> dict[str, str]:
+    """A copy of `headers` for one request, with the credentials if `auth`.
+
+    Raises:
+        ConfigurationError: `auth` is asked for and no credentials are configured.
+    """
+    headers = headers.copy()
+    if auth:
+        if auth_header is None:
+            raise ConfigurationError(
+                "no Simwood credentials configured: pass username= and password= "
+                "or set SIMWOOD_API_USER and SIMWOOD_API_PASSWORD"
+            )
+        headers["authorization"] = auth_header
     return headers
 
 

@@ -4,7 +4,8 @@ This is where the core talks to httpx (with `_fast.py`, the optional aiohttp pat
 call `Transport.request` (or `Transport.stream`) with a path built by `path()`, and get back an
 `ApiResponse` whose body has been read, or one of the errors in `simwood_async.exceptions`.
 Encoding and response interpretation, which need no I/O, live in `_http.py`; requests are built
-in `_build.py`, and each is sent holding a slot of the caps in `_limits.py`.
+in `_build.py`, and each is sent holding a slot of the caps in `_limits.py` (through the
+`SharedPool` of `_pool.py`, which every `with_options` view shares).
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import anyio
-import attrs
 import httpx
 
-from simwood_async._build import UrlCache, build_request, default_headers
+from simwood_async._build import build_request, default_headers, request_headers
 from simwood_async._failures import library_error, translate
 from simwood_async._http import (
     ApiResponse,
@@ -29,7 +29,7 @@ from simwood_async._http import (
     path,
     validate_base_url,
 )
-from simwood_async._limits import RequestLimiter, SharedSlot, Slot, slot
+from simwood_async._pool import SharedPool
 from simwood_async._retry import retryable
 from simwood_async._stream import ByteStream, deadline_bound, read_body
 from simwood_async.exceptions import (
@@ -45,8 +45,8 @@ from simwood_async.exceptions import (
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
 
-    # attrs never resolves `_Shared`'s annotations, so this import stays type-only.
-    from simwood_async._fast import DirectRequest, DirectSender  # noqa: TC004
+    from simwood_async._fast import DirectRequest, DirectSender
+    from simwood_async._limits import RequestLimiter
     from simwood_async._retry import RetryPolicy
 
 # `path`, `encode_params`, `ApiResponse`, `Credentials` and `validate_base_url` are re-exported
@@ -64,30 +64,6 @@ __all__ = [
 logger = logging.getLogger("simwood_async")
 
 
-@attrs.define
-class _Shared:
-    """State shared by a transport and every `with_options` copy of it."""
-
-    http: httpx.AsyncClient
-    owns_http: bool
-    max_concurrency: int
-    limiter: anyio.CapacityLimiter | None = None
-    url: UrlCache = attrs.field(factory=UrlCache)
-    # The fast transport's direct path to aiohttp (`_fast.py`), for a client we own.
-    direct: DirectSender | None = None
-    shared_limiter: RequestLimiter | None = None  # e.g. a fleet's cap, in Redis
-
-    def slot(self) -> Slot | SharedSlot:
-        """One request's slot of the limiter, and of the shared one if any."""
-        return slot(self.get_limiter(), self.shared_limiter)
-
-    def get_limiter(self) -> anyio.CapacityLimiter:
-        # Created lazily: a CapacityLimiter needs a running event loop.
-        if self.limiter is None:
-            self.limiter = anyio.CapacityLimiter(self.max_concurrency)
-        return self.limiter
-
-
 class Transport:
     """Sends requests for the API areas. Created by `SimwoodClient`; not public API."""
 
@@ -103,13 +79,13 @@ class Transport:
         timeout: httpx.Timeout | None = None,
         max_concurrency: int = 100,
         owns_http: bool = True,
-        shared: _Shared | None = None,
+        shared: SharedPool | None = None,
         direct: DirectSender | None = None,
         shared_limiter: RequestLimiter | None = None,
     ) -> None:
         # Only the transport that created the shared state may close the pool, never a view.
         self._is_root = shared is None
-        self._shared = shared or _Shared(
+        self._shared = shared or SharedPool(
             http, owns_http, max_concurrency, direct=direct, shared_limiter=shared_limiter
         )
         self._http = http
@@ -178,18 +154,10 @@ class Transport:
         auth: bool,
         direct: bool = False,
     ) -> httpx.Request | DirectRequest:
-        headers = self._headers.copy()
-        if auth:
-            if self._auth_header is None:
-                raise ConfigurationError(
-                    "no Simwood credentials configured: pass username= and password= "
-                    "or set SIMWOOD_API_USER and SIMWOOD_API_PASSWORD"
-                )
-            headers["authorization"] = self._auth_header
         return build_request(
             method,
             self.base_url + url_path,
-            headers=headers,
+            headers=request_headers(self._headers, self._auth_header, auth=auth),
             params=params,
             data=data,
             json=json,

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
-import attrs
-
-from simwood_async import _json
 from simwood_async._area import Area
 from simwood_async._converter import format_wire_datetime
 from simwood_async._http import path
@@ -16,18 +13,20 @@ from simwood_async._operation import operation
 from simwood_async._types import GMT
 from simwood_async._validate import day, one_of
 from simwood_async.cdrs._decoders import guarded, identities, keyed_decoder, overlap, typed_decoder
+from simwood_async.cdrs._limits import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PAGE_SIZE,
+    MAX_CONCURRENCY,
+    MAX_PAGE_SIZE,
+    check_int,
+)
 from simwood_async.cdrs._models import CdrFilter, VoiceCdr
 from simwood_async.cdrs._pull import CdrPull
 from simwood_async.cdrs._puller import PageEngine, PullProgress
 from simwood_async.cdrs._spill import DEFAULT_SPILL_BYTES, SpillStore
-from simwood_async.cdrs._windows import (
-    Window,
-    check_age,
-    plan_range,
-    split_windows,
-    utc_now,
-)
-from simwood_async.cdrs._writers import FORMATS, CdrFile, FileFormat, line_decoder
+from simwood_async.cdrs._tofile import PullResult, file_identity, write_pull
+from simwood_async.cdrs._windows import Window, plan_range, split_windows, utc_now
+from simwood_async.cdrs._writers import FORMATS, FileFormat
 from simwood_async.exceptions import DecodeError, InvalidInputError
 
 if TYPE_CHECKING:
@@ -38,60 +37,20 @@ if TYPE_CHECKING:
 
     from simwood_async._http import ApiResponse
 
-__all__ = ["CdrsApi", "PullResult"]
-
-DEFAULT_PAGE_SIZE: Final = 500
-MAX_PAGE_SIZE: Final = 5000
-DEFAULT_CONCURRENCY: Final = 8
-MAX_CONCURRENCY: Final = 256
-
-
-@attrs.frozen(kw_only=True)
-class PullResult:
-    """What `pull_to_file` did.
-
-    Attributes:
-        path: The output file.
-        format: `jsonl` or `csv`.
-        rows: Rows written by this run (a resumed run does not count earlier runs' rows).
-        pages: Pages fetched by this run.
-        windows: Windows (days, by default) in the pull.
-        windows_resumed: Windows a resumed run found already finished and skipped.
-        size: The file's size in bytes.
-        start: The first instant pulled (GMT).
-        until: The end, exclusive (the requested end, clamped to when the pull was planned).
-
-    .. versionadded:: 0.1.0
-    """
-
-    path: Path
-    format: FileFormat
-    rows: int
-    pages: int
-    windows: int
-    windows_resumed: int
-    size: int
-    start: dt.datetime
-    until: dt.datetime
-
-
-def _check_int(name: str, value: int, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:  # type: ignore[redundant-expr]
-        raise InvalidInputError(f"{name} must be an int from {low} to {high}; got {value!r}")
-    return value
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_PAGE_SIZE",
+    "MAX_CONCURRENCY",
+    "MAX_PAGE_SIZE",
+    "CdrsApi",
+    "PullResult",
+]
 
 
 def _aware(name: str, value: dt.datetime) -> str:
     if not isinstance(value, dt.datetime) or value.utcoffset() is None:  # type: ignore[redundant-expr]
         raise InvalidInputError(f"{name} must be an aware datetime (CDR times are GMT)")
     return format_wire_datetime(value, GMT)
-
-
-def _end_key(end: dt.datetime | dt.date | None) -> str | None:
-    # A date stays a date (through that day); a time is its GMT instant (validated already).
-    if end is None or not isinstance(end, dt.datetime):
-        return None if end is None else end.isoformat()
-    return end.astimezone(GMT).isoformat()
 
 
 class CdrsApi(Area):
@@ -126,16 +85,14 @@ class CdrsApi(Area):
         """A `pull_to_file`'s identity (as its checkpoint records it), first instant and end."""
         one_of("format", format, FORMATS)
         first, requested_until = plan_range(start, end, now=now(), enforce_age=False)
-        wire_filter = self._filter_wire(filter)
-        identity = {
-            "account": self._t.account,
-            "start": first.isoformat(),
-            # The end as asked for, not clamped to now: the same pull after midnight is the same.
-            "end": _end_key(end),
-            "filter": _json.dumps(wire_filter).decode() if wire_filter else None,
-            "window": str(int(window.total_seconds())) if window is not None else None,
-            "format": format,
-        }
+        identity = file_identity(
+            account=self._t.account,
+            first=first,
+            end=end,
+            wire_filter=self._filter_wire(filter),
+            window=window,
+            format=format,
+        )
         return identity, first, requested_until
 
     async def _request_page(
@@ -194,8 +151,8 @@ class CdrsApi(Area):
             date=day(date) if date is not None else None,
             date_start=_aware("date_start", date_start) if date_start is not None else None,
             date_end=_aware("date_end", date_end) if date_end is not None else None,
-            limit=_check_int("limit", limit, 1, MAX_PAGE_SIZE),
-            offset=_check_int("offset", offset, 0, 2**31),
+            limit=check_int("limit", limit, 1, MAX_PAGE_SIZE),
+            offset=check_int("offset", offset, 0, 2**31),
             wire_filter=self._filter_wire(filter),
         )
         rows: list[VoiceCdr] = self._decode_page(response, typed_decoder(self._conv))
@@ -292,17 +249,17 @@ class CdrsApi(Area):
             windows,
             self._fetcher(
                 identities,
-                page_size=_check_int("page_size", page_size, 1, MAX_PAGE_SIZE),
+                page_size=check_int("page_size", page_size, 1, MAX_PAGE_SIZE),
                 wire_filter=self._filter_wire(filter),
             ),
             guarded(keyed_decoder(self._conv)),
-            concurrency=_check_int("concurrency", concurrency, 1, MAX_CONCURRENCY),
+            concurrency=check_int("concurrency", concurrency, 1, MAX_CONCURRENCY),
             page_size=page_size,
             overlap=overlap(page_size),
             ordered=ordered,
             retry=self._t.retry,
             on_progress=on_progress,
-            spill=SpillStore(_check_int("memory_limit", memory_limit, 0, 2**40)),
+            spill=SpillStore(check_int("memory_limit", memory_limit, 0, 2**40)),
         )
         return CdrPull(engine, windows=windows)
 
@@ -373,66 +330,21 @@ class CdrsApi(Area):
         identity, first, requested_until = self._file_plan(
             start, end, format=format, filter=filter, window=window, now=now
         )
-        out = Path(file)
         wire_filter = self._filter_wire(filter)
-        sink = CdrFile(out, file_format=format, identity=identity)
-        await sink.prepare(resume=resume)
-        until = dt.datetime.fromisoformat(sink.until) if sink.until else requested_until
-        windows = split_windows(first, until, window=window)
-        finished = set(sink.done)
-        remaining = [w for w in windows if w.key not in finished]
-        if remaining:
-            check_age(remaining[0].start, now=now().astimezone(GMT))
-
-        def report(progress: PullProgress) -> None:
-            # Count the windows on disk, not those handed to the writer.
-            if on_progress is not None:
-                on_progress(attrs.evolve(progress, windows_done=len(sink.done)))
-
-        scan, rows = line_decoder(format)
-        engine: PageEngine[Any] = PageEngine(
-            remaining,
-            self._fetcher(
-                scan,
-                page_size=_check_int("page_size", page_size, 1, MAX_PAGE_SIZE),
-                wire_filter=wire_filter,
-            ),
-            guarded(rows),
-            concurrency=_check_int("concurrency", concurrency, 1, MAX_CONCURRENCY),
-            page_size=page_size,
-            overlap=overlap(page_size),
-            ordered=True,
-            # Rows held here are encoded lines (~340 bytes each), so a deeper lookahead than
-            # the typed path's is cheap: with 2 x concurrency, slots idled waiting for the
-            # oldest window (~5.6 of 8 pages in flight); 8 x keeps ~7 busy for ~10 MB more.
-            lookahead=8 * concurrency,
-            retry=self._t.retry,
-            on_progress=report,
-            spill=SpillStore(_check_int("memory_limit", memory_limit, 0, 2**40)),
-            limiter=limiter,
-            windows_total=len(windows),
-        )
-        report(engine.progress())  # from the start: the windows resumed, the total
-        await sink.open()
-        complete = False
-        try:
-            async with CdrPull(engine, windows=windows) as pull:
-                while (chunk := await pull.next_chunk()) is not None:
-                    await sink.write(chunk.rows)
-                    if chunk.last:
-                        await sink.commit(chunk.window.key, until=until.isoformat())
-                        report(engine.progress())
-            complete = True
-        finally:
-            await sink.close(complete=complete)
-        return PullResult(
-            path=out,
+        return await write_pull(
+            Path(file),
+            fetcher=lambda scan, size: self._fetcher(scan, page_size=size, wire_filter=wire_filter),
+            identity=identity,
+            first=first,
+            requested_until=requested_until,
             format=format,
-            rows=engine.rows,
-            pages=engine.pages,
-            windows=len(windows),
-            windows_resumed=len(windows) - len(remaining),
-            size=sink.size,
-            start=first,
-            until=until,
+            concurrency=concurrency,
+            page_size=page_size,
+            window=window,
+            resume=resume,
+            on_progress=on_progress,
+            memory_limit=memory_limit,
+            limiter=limiter,
+            retry=self._t.retry,
+            now=now,
         )

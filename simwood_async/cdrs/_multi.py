@@ -6,20 +6,22 @@ import datetime as dt
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 import attrs
 
 from simwood_async._config import AccountProfile, config_file_path, read_account_profiles
-from simwood_async.cdrs._api import (
+from simwood_async._validate import one_of
+from simwood_async.cdrs._checkpoint import Checkpoint, load_checkpoint, remove_checkpoint
+from simwood_async.cdrs._limits import (
     DEFAULT_CONCURRENCY,
     DEFAULT_PAGE_SIZE,
     MAX_CONCURRENCY,
-    PullResult,
+    check_int,
 )
-from simwood_async.cdrs._checkpoint import Checkpoint, load_checkpoint, remove_checkpoint
 from simwood_async.cdrs._puller import PullProgress
+from simwood_async.cdrs._tofile import PullResult
 from simwood_async.cdrs._windows import split_windows, utc_now
 from simwood_async.cdrs._writers import FORMATS, FileFormat
 from simwood_async.exceptions import (
@@ -189,10 +191,8 @@ async def pull_accounts(
         raise InvalidInputError("pulls must name at least one account, each with an account id")
     if len(set(names)) != len(names) or len(set(files)) != len(files):
         raise InvalidInputError("pulls must have distinct names and distinct files")
-    if format not in FORMATS:
-        raise InvalidInputError(f"format must be one of {', '.join(FORMATS)}; got {format!r}")
-    if isinstance(concurrency, bool) or not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise InvalidInputError(f"concurrency must be an int from 1 to {MAX_CONCURRENCY}")
+    one_of("format", format, FORMATS)
+    check_int("concurrency", concurrency, 1, MAX_CONCURRENCY)
     plans = {
         pull.key: pull.client.cdrs._file_plan(  # noqa: SLF001 - this package's own
             *(pull.period or (start, end)), format=format, filter=filter, window=window, now=now
@@ -218,7 +218,6 @@ async def pull_accounts(
         return report
 
     async def one(pull: AccountPull) -> None:
-        options: dict[str, Any] = {"format": format, "filter": filter, "window": window}
         out = Path(pull.file)
         report = reporter(pull.key)
         try:
@@ -237,7 +236,9 @@ async def pull_accounts(
                 on_progress=report,
                 now=now,
                 limiter=limiter,
-                **options,
+                format=format,
+                filter=filter,
+                window=window,
             )
         except SimwoodError as err:  # this account only: its checkpoint stays for a resume
             results[pull.key] = err

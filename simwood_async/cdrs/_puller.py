@@ -31,7 +31,7 @@ import anyio
 
 from simwood_async.cdrs._chunks import CdrChunk, Keyed, PullProgress
 from simwood_async.cdrs._spill import SpillStore
-from simwood_async.cdrs._winstate import Emit, PageResult, Piece, WindowState, ordered_before
+from simwood_async.cdrs._winstate import Emit, PageResult, Piece, WindowState
 from simwood_async.exceptions import DecodeError, IncompleteBodyError
 
 if TYPE_CHECKING:
@@ -250,19 +250,7 @@ class PageEngine(Generic[T]):
         )
         state.pieces.setdefault(page, []).append(piece)
         state.update_end(page, full=full, spill=self._spill if self._ordered else None)
-        for before in (page - 1, page):
-            after = state.pieces.get(before + 1)
-            if before < 0 or after is None or before not in state.pieces:
-                continue
-            if state.end is not None and before >= state.end:
-                continue
-            if before + 1 in state.fetching:
-                state.verified.discard(before)  # decided when that fetch is back
-            elif ordered_before(state.pieces[before][-1], after[-1]):
-                state.verified.add(before)
-            else:
-                state.verified.discard(before)
-                state.refetch.add(before + 1)
+        state.check_neighbours(page)
         state.settle()
         if not self._ordered:
             state.prune()

@@ -139,6 +139,26 @@ class WindowState:
             if self.end is None:
                 self.horizon = max(self.horizon, self.next_page)
 
+    def check_neighbours(self, page: int) -> None:
+        """Compare `page`'s overlap with its neighbours': verify them, or fetch again the later.
+
+        A later page answered before an earlier one, with calls inserted in between, misses
+        the overlap; it is fetched again (see `PageEngine`).
+        """
+        for before in (page - 1, page):
+            after = self.pieces.get(before + 1)
+            if before < 0 or after is None or before not in self.pieces:
+                continue
+            if self.end is not None and before >= self.end:
+                continue
+            if before + 1 in self.fetching:
+                self.verified.discard(before)  # decided when that fetch is back
+            elif ordered_before(self.pieces[before][-1], after[-1]):
+                self.verified.add(before)
+            else:
+                self.verified.discard(before)
+                self.refetch.add(before + 1)
+
     def settle(self) -> None:
         """Forget the edges of pages no longer needed to check a boundary.
 

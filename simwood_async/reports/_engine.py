@@ -1,15 +1,15 @@
 """The report engine: one `await` per report, correct under any concurrency.
 
-The first level of single flight lives here: a `_Flight` per canonical request (account +
+The first level of single flight lives here: a `Flight` per canonical request (account +
 `ReportRequest`, or account + hash for `resume`). Its task, started in the engine's task group
-(which lives as long as the client), sends the POST, awaits the hash through the `Poller`
-(the second level: one poll loop and one download per hash), decodes the body once and, when
-the file expired, was collected elsewhere, broke mid-body or did not decode, requests the report
-again within a budget. Callers only wait on their own event, so 10,000 callers cost one task
-(plus one watchdog per flight that wakes each caller at its own deadline); a caller that is
-cancelled or whose deadline passes just stops waiting; a flight nobody waits for any more is
-cancelled, unless its file is being downloaded: then the download is finished (bounded) and
-its rows kept briefly for a caller that comes back (the server has deleted the file).
+(which lives as long as the client), delivers the report (`_delivery.py`: the POST, the wait
+on the hash through the `Poller`, the second level: one poll loop and one download per hash,
+and re-requests within a budget). Callers only wait on their own event, so 10,000 callers
+cost one task (plus one watchdog per flight that wakes each caller at its own deadline); a
+caller that is cancelled or whose deadline passes just stops waiting; a flight nobody waits
+for any more is cancelled, unless its file is being downloaded: then the download is finished
+(bounded) and its rows kept briefly for a caller that comes back (the server has deleted the
+file).
 
 No failure inside the engine's tasks reaches the user's code: each flight's error is delivered
 to its callers, and the engine keeps serving.
@@ -21,23 +21,13 @@ import logging
 import math
 import secrets
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
-import attrs
 
-from simwood_async.exceptions import (
-    ConfigurationError,
-    DeadlineExceededError,
-    DecodeError,
-    ReportDownloadError,
-    ReportError,
-    ReportExpiredError,
-    ReportTimeoutError,
-    RequestInfo,
-)
-from simwood_async.reports._body import decode_rows, envelope_hash
-from simwood_async.reports._fleet import HintSharing, RequestSharing, SharedProfile, request_key
+from simwood_async.exceptions import ConfigurationError, ReportError
+from simwood_async.reports._delivery import Delivery
+from simwood_async.reports._fleet import HintSharing, SharedProfile
 from simwood_async.reports._flight import Flight, KeptRows, Waiter, caller_timeout, fresh
 from simwood_async.reports._options import ReportOptions
 from simwood_async.reports._poller import ORPHAN_GRACE, Poller
@@ -57,8 +47,6 @@ __all__ = ["ReportEngine"]
 logger = logging.getLogger("simwood_async")
 
 T = TypeVar("T")
-
-_SERVER_ERRORS: Final = frozenset(range(500, 600))
 
 
 class ReportEngine:
@@ -80,6 +68,7 @@ class ReportEngine:
         self._clock = options.clock
         self._store = options.store if options.store is not None else InMemoryReportStore()
         self._poller = Poller(options, self.stats, self._store, secrets.token_hex(8))
+        self._delivery = Delivery(converter, options, self.stats, self._store, self._poller)
         self._flights: dict[tuple[Any, ...], Flight] = {}
         self._kept = KeptRows(options.clock)
         self._tg: TaskGroup | None = None
@@ -352,7 +341,7 @@ class ReportEngine:
                 tg.start_soon(self._watch, flight, name="simwood report caller deadlines")
                 with flight.scope:
                     try:
-                        flight.result = await self._fulfil(flight)
+                        flight.result = await self._delivery.fulfil(flight)
                         if self._shared_profile is not None:
                             await self._shared_profile.delivered()
                     except Exception as err:  # noqa: BLE001 - delivered to every waiter, never crashes the group
@@ -374,95 +363,3 @@ class ReportEngine:
             await flight.watch(self._clock, self.options.sleep)
         except Exception:  # a bug here must not end the engine's task group
             logger.exception("report %s: the deadline watchdog failed", flight.last_hash)
-
-    async def _fulfil(self, flight: Flight) -> tuple[Any, ...]:
-        report_hash = flight.report_hash
-        probe_first = report_hash is not None  # a known hash may be ready already (or gone)
-        history: list[str] = []
-        shared = 0  # the version of a fleet-shared hash this flight used (`RequestSharing`)
-        while True:
-            if report_hash is None:
-                try:
-                    report_hash, shared = await self._share_post(flight, shared)
-                except DeadlineExceededError as err:
-                    raise ReportTimeoutError(
-                        f"the report could not be requested by its deadline: {err}",
-                        request=err.request,
-                        report_hash=flight.last_hash,
-                    ) from err
-                probe_first = False
-            flight.hash_known(report_hash)
-            kind = flight.request.kind if flight.request is not None else "resumed"
-            outcome = await self._poller.await_hash(
-                flight.transport,
-                report_hash,
-                kind=kind,
-                deadline_at=flight.deadline_at,
-                probe_first=probe_first,
-            )
-            info = RequestInfo("GET", f"/v3/files/{flight.transport.account}/{report_hash}")
-            if outcome is None:
-                waited = " after: " + "; ".join(history) if history else ""
-                raise ReportTimeoutError(
-                    f"report {report_hash} was not ready by its deadline{waited}",
-                    request=info,
-                    report_hash=report_hash,
-                )
-            status, detail = outcome.status, outcome.detail
-            if status == "ready":
-                try:
-                    return decode_rows(self._conv, outcome.body or b"", flight.row_type, info)
-                except DecodeError as err:
-                    status, detail = "broken", f"the body did not decode ({err.message})"
-            history.append(f"{report_hash}: {detail}")
-            spent = len(history) - 1
-            if (
-                flight.request is None
-                or spent >= self.options.rerequests
-                or self._clock() >= flight.deadline_at
-            ):
-                cls = ReportExpiredError if status == "gone" else ReportDownloadError
-                budget = (
-                    "no re-request possible"
-                    if flight.request is None
-                    else f"{spent} re-request(s) spent"
-                )
-                raise cls(
-                    f"report {report_hash} could not be delivered ({budget}): "
-                    + "; ".join(history),
-                    request=info,
-                    report_hash=report_hash,
-                )
-            self.stats.re_requests += 1
-            logger.info("report %s: %s; requesting it again", report_hash, detail)
-            # The old hash is dead: `submit` callers wait for the new one.
-            report_hash = flight.report_hash = None
-
-    async def _share_post(self, flight: Flight, after: int) -> tuple[str, int]:
-        """POST, or take the hash of the same request POSTed by another process of a fleet."""
-        if not isinstance(self._store, RequestSharing):
-            return await self._post(flight), 0
-        assert flight.request is not None  # noqa: S101 - resumed flights never post
-        key = request_key(flight.transport.account, flight.request)
-        ttl = max(flight.deadline_at - self._clock(), 1.0)
-        return await self._store.share_request(
-            key, lambda: self._post(flight), after=after, ttl=ttl
-        )
-
-    async def _post(self, flight: Flight) -> str:
-        assert flight.request is not None  # noqa: S101 - resumed flights never post
-        t = flight.transport
-        data = dict(flight.request.fields)
-        if self.callback_url is not None:
-            data["callback"] = self.callback_url
-        self.stats.report_requests += 1
-        # Report requests are safe to retry on any 5xx: the API de-duplicates them by hash.
-        # Bounded by the flight's deadline, so retries (a long `Retry-After`) cannot outlast it.
-        remaining = max(flight.deadline_at - self._clock(), 0.001)
-        retry = attrs.evolve(t.retry, retry_statuses=t.retry.retry_statuses | _SERVER_ERRORS)
-        response = await t.with_options(deadline=remaining, retry=retry).request(
-            "POST", flight.request.url_path(t.account), data=data, retry=True
-        )
-        report_hash = envelope_hash(self._conv, response)
-        logger.info("report %s requested: %s", report_hash, flight.request.kind)
-        return report_hash

@@ -89,11 +89,6 @@ class Flight:
         self.result: tuple[Any, ...] | None = None
         self.error: BaseException | None = None
 
-    @property
-    def waiters(self) -> int:
-        """How many callers wait."""
-        return len(self.callers)
-
     def hash_known(self, report_hash: str) -> None:
         """The server gave the report's hash: wake the callers that wanted only that."""
         self.report_hash = self.last_hash = report_hash

@@ -317,7 +317,6 @@ class Scheduler:
             self._listing.discard(account)
             for hf in group:
                 hf.listing = False
-        now = self._clock()
         for hf in group:
             if hf.busy or self._pending.get(hf.key) is not hf:
                 continue
@@ -328,7 +327,6 @@ class Scheduler:
                 self._dispatch(hf, "download")
             else:
                 self._negative(hf, at)
-        del now
         self._wake()
 
     async def _list(self, transport: Transport) -> set[str] | None:
