@@ -325,6 +325,33 @@ def sandbox_serve(**options: Any) -> None:
     sys.exit(serve(args))
 
 
+def days_bar(label: str, *extra: str) -> Any:
+    """A rich progress bar on stderr: `label`, the bar, days done, rows, `extra`, time elapsed.
+
+    Each task needs a `rows` field (and whatever fields the `extra` text columns name).
+    """
+    from rich.console import Console  # noqa: PLC0415 - only when drawing
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days"),
+        TextColumn("{task.fields[rows]:>12,} rows"),
+        *(TextColumn(column) for column in extra),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+
+
 # The cdrs and reports commands live in their own modules; importing them registers them.
 from simwood_async import _cli_cdrs, _cli_reports  # noqa: E402, F401 - registration by import
 

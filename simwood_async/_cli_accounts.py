@@ -39,6 +39,7 @@ from simwood_async._cli import (
     State,
     _default_client,
     _fail,
+    days_bar,
 )
 from simwood_async._cli_config import CliConfig, default_config_path
 from simwood_async._config import DEFAULT_BASE_URL, read_account_profiles
@@ -98,25 +99,7 @@ class _Progress:
         self._tasks: dict[str, Any] = {}
         self._names = names
         if enabled:
-            from rich.console import Console  # noqa: PLC0415 - only when drawing
-            from rich.progress import (  # noqa: PLC0415
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            self._bar = Progress(
-                TextColumn("[bold]{task.description}[/bold]"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("days"),
-                TextColumn("{task.fields[rows]:>12,} rows"),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=False,
-            )
+            self._bar = days_bar("[bold]{task.description}[/bold]")
 
     def __enter__(self) -> Self:
         if self._bar is not None:

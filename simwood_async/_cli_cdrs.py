@@ -21,6 +21,7 @@ from simwood_async._cli import (
     _run,
     _with_sandbox,
     cli,
+    days_bar,
 )
 from simwood_async._cli_accounts import profile_outputs, pull_profiles
 
@@ -60,26 +61,7 @@ class _Progress:
         self._bar: Any = None
         self._task: Any = None
         if enabled:
-            from rich.console import Console  # noqa: PLC0415 - only when drawing
-            from rich.progress import (  # noqa: PLC0415
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            self._bar = Progress(
-                TextColumn("[bold]CDRs[/bold]"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("days"),
-                TextColumn("{task.fields[rows]:>12,} rows"),
-                TextColumn("{task.fields[rate]:>9,.0f} rows/s"),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=False,
-            )
+            self._bar = days_bar("[bold]CDRs[/bold]", "{task.fields[rate]:>9,.0f} rows/s")
 
     def __enter__(self) -> Self:
         if self._bar is not None:
